@@ -1,0 +1,57 @@
+# Key-account analytics warehouse. `make help` lists the targets.
+.DEFAULT_GOAL := help
+
+PYTHON    ?= python3.11
+VENV      ?= .venv
+RAW_DIR   ?= data/raw
+WAREHOUSE ?= warehouse/kam.duckdb
+SCALE     ?= 2000
+SEED      ?= 42
+Q         ?=
+
+BIN := $(VENV)/bin
+# Nothing may wait on the network: dbt and Great Expectations telemetry off.
+export RAW_DIR WAREHOUSE SCALE SEED
+export DBT_PROFILES_DIR := $(CURDIR)
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: help setup data build check-raw test lint sql clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+# The venv is a file target: created on first use, reinstalled only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+setup: $(VENV)/.installed ## Create or refresh the virtualenv from the pinned dependencies
+
+data: $(VENV)/.installed ## Generate demo raw data into RAW_DIR (SCALE customers, SEED)
+	$(BIN)/kam data --raw-dir $(RAW_DIR) --truth-dir $(dir $(patsubst %/,%,$(RAW_DIR)))truth --scale $(SCALE) --seed $(SEED)
+
+check-raw: $(VENV)/.installed ## Check the raw files' structure against the contract
+	$(BIN)/kam check-raw
+
+build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build, publish WAREHOUSE
+	$(BIN)/kam build
+
+test: $(VENV)/.installed ## Run the whole test suite (pytest driving dbt on small generated data)
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed ## Lint the Python with ruff
+	$(BIN)/ruff check src tests
+
+sql: $(VENV)/.installed ## Read-only SQL on WAREHOUSE: interactive, or one query with Q="select ..."
+	@test -f $(WAREHOUSE) || { echo "no warehouse at $(WAREHOUSE): run make build first" >&2; exit 1; }
+ifeq ($(strip $(Q)),)
+	$(BIN)/duckdb -readonly $(WAREHOUSE)
+else
+	@$(BIN)/duckdb -readonly $(WAREHOUSE) -c "$(Q)"
+endif
+
+clean: ## Remove dbt's target folder and the built warehouse (keeps raw data and the venv)
+	rm -rf target logs warehouse

@@ -1,0 +1,132 @@
+{#- Reading the raw contract (models/staging/raw/_raw__sources.yml) into typed rows.
+
+    A raw entity folder may hold CSV and Parquet files side by side, which one external
+    location glob cannot express; read_raw lists the folder with DuckDB's glob() at run time
+    and unions read_csv and read_parquet over the files it finds. Every contract column comes
+    out twice: <column>_text (the trimmed text as read, null when empty or absent) and <column>
+    (parsed to the contract's data_type, null when it does not parse), next to the file and row
+    each record came from. -#}
+
+{% macro raw_contract_columns(source_relation) %}
+    {%- if not execute -%}
+        {#- dbt's graph is empty while parsing; only dependencies matter then -#}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- for node in graph.sources.values()
+            if node.source_name == 'raw'
+            and node.name == source_relation.identifier -%}
+        {{ return(node.columns.values() | list) }}
+    {%- endfor -%}
+    {{ exceptions.raise_compiler_error("no source " ~ source_relation.identifier ~ " in the raw contract") }}
+{% endmacro %}
+
+
+{% macro contract_meta(column) %}
+    {{ return(column.config.meta if column.config and column.config.meta else column.meta) }}
+{% endmacro %}
+
+
+{% macro raw_key_column(source_relation) %}
+    {%- for column in raw_contract_columns(source_relation) if contract_meta(column).key -%}
+        {{ return(column.name) }}
+    {%- endfor -%}
+{% endmacro %}
+
+
+{% macro parse_contract_value(text, data_type) %}
+    {%- if data_type == 'varchar' -%}
+        {{ text }}
+    {%- elif data_type == 'date' -%}
+        {#- a date may arrive as a timestamp at midnight -#}
+        coalesce({{ dbt.safe_cast(text, 'date') }}, cast({{ dbt.safe_cast(text, 'timestamp') }} as date))
+    {%- else -%}
+        {{ dbt.safe_cast(text, data_type) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro raw_files(entity) %}
+    {#- The entity's files, split by format; a structural problem stops the build here. -#}
+    {%- set folder = var('raw_dir') ~ '/' ~ entity -%}
+    {%- set listing = run_query("select file from glob('" ~ folder ~ "/*') order by file") -%}
+    {%- set files = {'csv': [], 'parquet': []} -%}
+    {%- for path in listing.columns[0].values() -%}
+        {%- set name = path.split('/')[-1] -%}
+        {%- set extension = name.split('.')[-1].lower() -%}
+        {%- if name.startswith('.') -%}
+        {%- elif extension in files -%}
+            {%- do files[extension].append(path) -%}
+        {%- else -%}
+            {{ exceptions.raise_compiler_error("raw file " ~ path ~ " is neither .csv nor .parquet; move it out of " ~ folder) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not files.csv and not files.parquet -%}
+        {{ exceptions.raise_compiler_error("raw entity '" ~ entity ~ "' has no .csv or .parquet file in " ~ folder) }}
+    {%- endif -%}
+    {{ return(files) }}
+{% endmacro %}
+
+
+{% macro read_raw(source_relation) %}
+    {%- set entity = source_relation.identifier -%}
+    {%- set columns = raw_contract_columns(source_relation) -%}
+    {%- set key = raw_key_column(source_relation) -%}
+    {%- set readers = [] -%}
+    {%- if execute -%}
+        {%- set files = raw_files(entity) -%}
+        {%- set quoted = {} -%}
+        {%- for fmt in ['csv', 'parquet'] if files[fmt] -%}
+            {%- do quoted.update({fmt: "['" ~ files[fmt] | join("', '") ~ "']"}) -%}
+        {%- endfor -%}
+        {%- if files.csv -%}
+            {#- line numbers: the header is line 1; ordinality follows the files' order -#}
+            {%- do readers.append({
+                'from': "read_csv(" ~ quoted.csv ~ ", header = true, all_varchar = true, union_by_name = true, filename = true) with ordinality",
+                'row': "ordinality - min(ordinality) over (partition by filename) + 2"}) -%}
+        {%- endif -%}
+        {%- if files.parquet -%}
+            {%- do readers.append({
+                'from': "read_parquet(" ~ quoted.parquet ~ ", union_by_name = true, filename = true, file_row_number = true)",
+                'row': "file_row_number + 1"}) -%}
+        {%- endif -%}
+    {%- endif %}
+    select
+        {%- for column in columns %}
+        {{ column.name }}_text,
+        {%- endfor %}
+        {%- for column in columns %}
+        {{ parse_contract_value(column.name ~ '_text', column.data_type) }} as {{ column.name }},
+        {%- endfor %}
+        _source_file,
+        _source_row,
+        row_number() over (partition by {{ key }}_text order by _source_file, _source_row) as _key_occurrence
+    from (
+    {%- for reader in readers %}
+        {%- set present = run_query("describe select * from " ~ reader.from).columns[0].values() %}
+        {%- if not loop.first %}
+        union all
+        {%- endif %}
+        select
+            {%- for column in columns %}
+            {%- if column.name in present %}
+            nullif(trim(cast({{ column.name }} as varchar)), '') as {{ column.name }}_text,
+            {%- elif contract_meta(column).required %}
+            {{ exceptions.raise_compiler_error("raw " ~ entity ~ ": required column '" ~ column.name ~ "' is missing from every file; run `kam check-raw` for the file-by-file list") }}
+            {%- else %}
+            cast(null as varchar) as {{ column.name }}_text,
+            {%- endif %}
+            {%- endfor %}
+            filename as _source_file,
+            {{ reader.row }} as _source_row
+        from {{ reader.from }}
+    {%- else %}
+        {#- parse time: no files are read, only the shape matters -#}
+        select
+            {%- for column in columns %}
+            cast(null as varchar) as {{ column.name }}_text,
+            {%- endfor %}
+            cast(null as varchar) as _source_file,
+            cast(null as bigint) as _source_row
+    {%- endfor %}
+    ) as raw_rows
+{% endmacro %}

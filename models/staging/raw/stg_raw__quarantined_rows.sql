@@ -1,0 +1,29 @@
+-- Every raw row that staging could not use, with where it came from and why.
+-- Raw rows = staged rows + quarantined rows, entity by entity.
+{%- set entities = ['customers', 'orders', 'contacts', 'surveys'] %}
+
+with
+{%- for entity in entities %}
+quarantined_{{ entity }} as (
+    select
+        '{{ entity }}' as entity,
+        _source_file as source_file,
+        _source_row as source_row,
+        quarantine_column as column_name,
+        quarantine_reason as reason_code,
+        cast({{ raw_row_json(source('raw', entity)) }} as varchar) as raw_row
+    from {{ ref('base_raw__' ~ entity) }}
+    where quarantine_reason is not null
+),
+{%- endfor %}
+
+final as (
+    {%- for entity in entities %}
+    select * from quarantined_{{ entity }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+)
+
+select * from final

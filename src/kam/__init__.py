@@ -1,0 +1,1 @@
+"""Key-account analytics warehouse: the Python around dbt."""

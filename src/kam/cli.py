@@ -1,0 +1,49 @@
+"""Command line of the warehouse (the Makefile calls these)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from kam import build, contract, demo_data
+
+
+def _env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(name) or default)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="kam", description="Key-account analytics warehouse")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("data", help="generate demo raw data (see `kam data --help`)", add_help=False)
+    sub.add_parser("check-raw", help="check the raw files' structure against the contract")
+    p_build = sub.add_parser("build", help="check raw data, dbt build, publish the warehouse")
+    p_build.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
+    args, rest = parser.parse_known_args(argv)
+
+    raw_dir = _env_path("RAW_DIR", "data/raw")
+    target = _env_path("WAREHOUSE", "warehouse/kam.duckdb")
+    try:
+        if args.command == "data":
+            return demo_data.main(rest)
+        if rest:
+            parser.error(f"unrecognised arguments: {' '.join(rest)}")
+        if args.command == "check-raw":
+            for entity, n in contract.check_raw(raw_dir).items():
+                print(f"{entity}: {n} file(s) ok")
+            return 0
+        if args.command == "build":
+            build.build(raw_dir, target, int(os.environ.get("SCALE") or 2000),
+                        int(os.environ.get("SEED") or 42), args.dbt_args)
+            return 0
+    except (contract.ContractError, build.BuildError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

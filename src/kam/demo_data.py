@@ -1,0 +1,492 @@
+"""Deterministic demo data in the raw contract, with the dynamics the marts are judged on.
+
+Customers are simulated in fixed-size chunks, each with its own random stream derived from
+(seed, chunk number), so the output is the same bytes for the same arguments and memory stays
+bounded at any scale. Every chunk writes one file per entity (``part-00000.csv`` ...).
+
+What the simulation carries (and writes as ground truth outside the raw folder):
+- value: monthly spend is lognormal (sigma 1.6), so about 20% of accounts carry about 80% of
+  gross profit; some big accounts buy at thin or negative margin; about 1% are reference accounts;
+- churn: a monthly hazard raised by low satisfaction, an account manager who misses the contact
+  cadence, price sensitivity, the customer's own business trouble, and the industry (government,
+  mining and manufacturing, real estate churn most, as in the methodology's telecom example);
+  churned accounts stop ordering, about half answer an exit survey, a fifth come back later;
+- contacts at a spend-dependent cadence scaled by each manager's diligence; complaints followed up
+  within a week or not; semiannual relationship surveys of large accounts, transactional surveys
+  after some orders; late and partial payers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from tqdm import tqdm
+
+CHUNK_SIZE = 20_000
+N_MONTHS = 36
+
+INDUSTRIES = np.array([
+    "government", "mining_manufacturing", "real_estate", "finance", "retail_trade",
+    "logistics", "healthcare", "education", "telecom_media", "energy",
+])
+INDUSTRY_WEIGHTS = np.array([0.10, 0.16, 0.10, 0.08, 0.14, 0.10, 0.08, 0.08, 0.08, 0.08])
+# The methodology's churn concentrates in government, mining & manufacturing and real estate.
+INDUSTRY_HAZARD = np.array([1.9, 1.6, 1.5, 0.8, 1.0, 1.0, 0.8, 0.7, 0.9, 0.8])
+
+REGIONS = {
+    "north": ["Beijing", "Tianjin", "Shijiazhuang"],
+    "east": ["Shanghai", "Hangzhou", "Nanjing"],
+    "south": ["Guangzhou", "Shenzhen", "Xiamen"],
+    "central": ["Wuhan", "Changsha", "Zhengzhou"],
+    "west": ["Chengdu", "Chongqing", "Xi'an"],
+    "northeast": ["Shenyang", "Dalian", "Harbin"],
+}
+REGION_NAMES = np.array(list(REGIONS))
+CHANNELS = np.array(["direct", "distributor", "retail", "online"])
+CHANNEL_WEIGHTS = np.array([0.30, 0.25, 0.30, 0.15])
+CHANNEL_SPEND = np.array([1.6, 1.3, 0.7, 0.4])  # direct key accounts buy most, online least
+
+STYLES = np.array(["analytical", "driver", "expressive", "amiable"])
+ROLES = np.array(["decision_maker", "influencer", "user", "purchaser"])
+
+# Churn reasons (codes match seeds/churn_reasons.csv): competitor, price and service are
+# voluntary churn; business trouble and relocation are passive churn.
+REASONS = np.array(["competitor_offer", "price", "service_quality", "business_trouble", "relocation"])
+
+CN_PREFIX = list("华信宏达恒泰金鑫瑞丰盛源中天海博鸿远东方")
+CN_SUFFIX = {
+    "government": "政务服务中心", "mining_manufacturing": "制造有限公司", "real_estate": "置业有限公司",
+    "finance": "金融控股集团", "retail_trade": "商贸有限公司", "logistics": "物流有限公司",
+    "healthcare": "医疗器械有限公司", "education": "教育科技有限公司",
+    "telecom_media": "传媒有限公司", "energy": "能源股份有限公司",
+}
+EN_WORDS = ["Northwind", "Pacific", "Golden", "Summit", "Harbor", "Silver", "Eastern",
+            "Orient", "Pioneer", "Evergreen", "Crown", "Union"]
+EN_SUFFIX = {
+    "government": "Public Services Bureau", "mining_manufacturing": "Manufacturing Co.",
+    "real_estate": "Properties Ltd.", "finance": "Capital Group", "retail_trade": "Trading Co.",
+    "logistics": "Logistics Ltd.", "healthcare": "Medical Ltd.", "education": "Education Tech",
+    "telecom_media": "Media Group", "energy": "Energy Corp.",
+}
+SURNAMES = ["Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
+            "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Smith", "Brown"]
+GIVEN = ["Wei", "Fang", "Na", "Min", "Jing", "Lei", "Qiang", "Yan", "Jun", "Tao",
+         "Hui", "Ping", "Gang", "Li", "Emma", "James"]
+
+ENTITIES = ("customers", "orders", "contacts", "surveys")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The 36 full months of data ending with ``last_month`` (a date inside that month)."""
+
+    month_starts: np.ndarray  # datetime64[D], one per month
+    month_days: np.ndarray    # days in each month
+    end: np.datetime64        # last day of the window
+
+    @classmethod
+    def ending(cls, last_month: dt.date) -> Window:
+        last = np.datetime64(last_month.replace(day=1), "M")
+        months = np.arange(last - (N_MONTHS - 1), last + 1)
+        starts = months.astype("datetime64[D]")
+        ends = (months + 1).astype("datetime64[D]")
+        return cls(starts, (ends - starts).astype(int), ends[-1] - 1)
+
+
+def default_last_month(today: dt.date | None = None) -> dt.date:
+    """The last complete month before today."""
+    today = today or dt.date.today()
+    return today.replace(day=1) - dt.timedelta(days=1)
+
+
+def _managers(rng: np.random.Generator, n_customers: int) -> tuple[np.ndarray, np.ndarray]:
+    """Manager names and diligence (share of the contact standard they deliver)."""
+    n = max(3, n_customers // 60)
+    names = np.array([f"{SURNAMES[i % len(SURNAMES)]} {GIVEN[(i // len(SURNAMES)) % len(GIVEN)]}"
+                      + (f" {i // (len(SURNAMES) * len(GIVEN)) + 1}"
+                         if i >= len(SURNAMES) * len(GIVEN) else "")
+                      for i in range(n)])
+    # A third of managers fall well short of the standard (the methodology: measure the gap).
+    diligence = np.where(rng.random(n) < 0.33, rng.uniform(0.25, 0.6, n), rng.uniform(0.85, 1.15, n))
+    return names, diligence
+
+
+def _pick(rng: np.random.Generator, options: np.ndarray, n: int, p=None) -> np.ndarray:
+    return options[rng.choice(len(options), size=n, p=p)]
+
+
+def _names(rng: np.random.Generator, industry: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    chinese = rng.random(len(ids)) < 0.6
+    a = rng.integers(0, len(CN_PREFIX), len(ids))
+    b = rng.integers(0, len(CN_PREFIX), len(ids))
+    w = rng.integers(0, len(EN_WORDS), len(ids))
+    out = []
+    for i, cid in enumerate(ids):
+        serial = cid[-4:]
+        if chinese[i]:
+            out.append(f"{CN_PREFIX[a[i]]}{CN_PREFIX[b[i]]}{CN_SUFFIX[industry[i]]}{serial}")
+        else:
+            out.append(f"{EN_WORDS[w[i]]} {EN_SUFFIX[industry[i]]} {serial}")
+    return np.array(out)
+
+
+def _person_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    s = rng.integers(0, len(SURNAMES), n)
+    g = rng.integers(0, len(GIVEN), n)
+    return np.array([f"{SURNAMES[i]} {GIVEN[j]}" for i, j in zip(s, g)])
+
+
+def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window,
+                    managers: tuple[np.ndarray, np.ndarray]) -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng([seed, chunk])
+    T = N_MONTHS
+    ids = np.array([f"C{first_id + i:07d}" for i in range(n)])
+
+    # --- customer profile -------------------------------------------------------------
+    industry_idx = rng.choice(len(INDUSTRIES), size=n, p=INDUSTRY_WEIGHTS)
+    industry = INDUSTRIES[industry_idx]
+    region = _pick(rng, REGION_NAMES, n)
+    city = np.array([REGIONS[r][k] for r, k in zip(region, rng.integers(0, 3, n))])
+    channel_idx = rng.choice(len(CHANNELS), size=n, p=CHANNEL_WEIGHTS)
+    mgr_idx = rng.integers(0, len(managers[0]), n)
+    diligence = managers[1][mgr_idx]
+
+    # Monthly spend in CNY: lognormal, so value is heavily skewed (the 80/20 rule).
+    spend = np.exp(rng.normal(np.log(600), 1.6, n)) * CHANNEL_SPEND[channel_idx]
+    orders_per_month = np.clip(1.9 * (spend / 600) ** 0.35, 0.15, 15)
+    order_value = spend / orders_per_month
+    # Most accounts earn a normal margin; some big accounts buy at thin or negative margin.
+    size_rank = spend.argsort().argsort() / max(n - 1, 1)
+    thin = rng.random(n) < 0.04 + 0.12 * size_rank
+    margin = np.where(thin, rng.normal(-0.01, 0.05, n), rng.normal(0.26, 0.07, n))
+    price_sensitive = rng.random(n) < 0.25
+    discount_rate = np.where(price_sensitive, rng.uniform(0.08, 0.15, n), rng.uniform(0, 0.05, n))
+    satisfaction = rng.normal(0, 1, n) - 0.8 * np.clip(1 - diligence, 0, None)
+    late_payer = rng.random(n) < 0.12
+    partial_payer = rng.random(n) < 0.04
+    style = _pick(rng, STYLES, n)
+    is_reference = (rng.random(n) < 0.006) | ((industry == "government") & (rng.random(n) < 0.03))
+
+    # Lifecycle: two thirds were customers before the window, the rest join during it;
+    # 6% are prospects that never sign.
+    before = rng.random(n) < 0.65
+    created_month = np.where(before, -rng.integers(1, 48, n), rng.integers(0, T, n))
+    created_date = (window.month_starts[0].astype("datetime64[M]") + created_month).astype(
+        "datetime64[D]") + rng.integers(0, 28, n)
+    prospect = rng.random(n) < 0.06
+    signed_month = created_month + rng.integers(0, 3, n)
+    signed_date = np.maximum(created_date + rng.integers(3, 60, n),
+                             (window.month_starts[0].astype("datetime64[M]") + signed_month)
+                             .astype("datetime64[D]"))
+    prospect |= signed_date > window.end  # not signed yet when the data ends
+    starts = np.where(prospect, T + 1, np.maximum(signed_month, 0))
+
+    # --- monthly churn simulation ------------------------------------------------------
+    alive = np.ones(n, bool)
+    trouble_until = np.full(n, -1)
+    first_churn = np.full(n, -1)
+    reason_idx = np.full(n, -1)
+    reactivated = np.full(n, -1)
+    come_back_at = np.full(n, 10**6)
+    active = np.zeros((n, T), bool)
+    base = 0.009 * INDUSTRY_HAZARD[industry_idx] * (spend / 600) ** -0.12
+    for t in range(T):
+        eligible = starts <= t
+        trouble_until = np.where(rng.random(n) < 0.008, t + rng.integers(3, 9, n), trouble_until)
+        in_trouble = trouble_until >= t
+        factors = np.stack([
+            np.ones(n),                                             # competitor offer
+            np.where(price_sensitive, 1.2, 0.05),                   # price
+            np.exp(-0.8 * satisfaction) * (1 + 1.5 * np.clip(1 - diligence, 0, None)) - 0.6,
+            np.where(in_trouble, 9.0, 0.0),                         # business trouble
+            np.full(n, 0.15),                                       # relocation
+        ]).clip(0.01)
+        hazard = base * factors.sum(axis=0) / 1.8
+        churn_now = alive & eligible & (rng.random(n) < hazard)
+        if churn_now.any():
+            # The reason is the driver that weighs most, drawn in proportion to its weight.
+            share = factors[:, churn_now] / factors[:, churn_now].sum(axis=0)
+            pick = (share.cumsum(axis=0) < rng.random(churn_now.sum())).sum(axis=0)
+            first = churn_now & (first_churn < 0)
+            reason_idx[first] = pick[first[churn_now]]
+            first_churn[first] = t
+            back = churn_now & (rng.random(n) < 0.2)
+            come_back_at[back] = t + rng.integers(3, 13, back.sum())
+            alive &= ~churn_now
+        returning = ~alive & (come_back_at == t)
+        alive |= returning
+        reactivated[returning & (reactivated < 0)] = t
+        satisfaction[returning] += 0.5
+        active[:, t] = alive & eligible
+
+    # --- orders ---------------------------------------------------------------------------
+    season = 1 + 0.15 * np.sin(np.arange(T) / 12 * 2 * np.pi)
+    counts = rng.poisson(orders_per_month[:, None] * season[None, :] * active)
+    cust, month = np.nonzero(counts)
+    reps = counts[cust, month]
+    o_cust = np.repeat(cust, reps)
+    o_month = np.repeat(month, reps)
+    o_date = window.month_starts[o_month] + (rng.random(len(o_cust)) * window.month_days[o_month]
+                                            ).astype(int)
+    order = np.lexsort((o_date, o_cust))
+    o_cust, o_date = o_cust[order], o_date[order]
+    n_orders = len(o_cust)
+    status = np.select([rng.random(n_orders) < 0.04, rng.random(n_orders) < 0.03],
+                       ["cancelled", "returned"], "completed")
+    revenue = np.round(order_value[o_cust] * rng.lognormal(-0.08, 0.4, n_orders), 2)
+    cost = np.round(revenue * (1 - margin[o_cust] + rng.normal(0, 0.03, n_orders)), 2)
+    discount = np.round(revenue * discount_rate[o_cust] / (1 - discount_rate[o_cust]), 2)
+    quantity = np.maximum(1, np.round(revenue / rng.uniform(80, 400, n_orders))).astype(int)
+    terms = np.where(CHANNELS[channel_idx][o_cust] == "distributor", 60, 30)
+    due = o_date + terms
+    late = late_payer[o_cust] & (rng.random(n_orders) < 0.5)
+    paid = np.where(late, due + rng.integers(10, 90, n_orders), o_date + rng.integers(3, terms))
+    partial = partial_payer[o_cust] & (rng.random(n_orders) < 0.3)
+    paid_amount = np.where(partial, np.round(revenue * rng.uniform(0.5, 0.9, n_orders), 2), revenue)
+    unpaid = (status != "completed") | (paid > window.end)
+    orders = pd.DataFrame({
+        "order_id": [f"O{first_id:07d}-{i:06d}" for i in range(n_orders)],
+        "customer_id": ids[o_cust],
+        "order_date": o_date,
+        "status": status,
+        "revenue": revenue,
+        "cost": cost,
+        "discount": discount,
+        "quantity": quantity,
+        "due_date": due,
+        "paid_date": np.where(unpaid, np.datetime64("NaT"), paid).astype("datetime64[D]"),
+        "paid_amount": np.where(unpaid, np.nan, paid_amount),
+    })
+
+    # --- contacts: cadence by spend level, scaled by the manager's diligence ----------------
+    visits_q = np.select([spend >= 10_000, spend >= 3_000, spend >= 1_500], [3, 2, 1], 0.25)
+    calls_m = np.select([spend >= 10_000, spend >= 3_000, spend >= 1_500], [2, 1, 1], 0.5)
+    complaint_p = 0.03 * np.exp(-0.7 * satisfaction)
+    rates = {
+        "visit": visits_q / 3 * diligence,
+        "call": calls_m * diligence,
+        "email": np.full(n, 0.8),
+        "gift": np.where(spend >= 3_000, 0.08, 0.0),
+        "event": np.full(n, 0.03),
+    }
+    # Contacts go on a little after churn (managers try to win the account back).
+    reachable = active | (np.arange(T)[None, :] <= first_churn[:, None] + 1) & (first_churn[:, None] >= 0)
+    reachable &= np.arange(T)[None, :] >= starts[:, None]
+    parts = []
+    for ch, rate in rates.items():
+        c = rng.poisson(rate[:, None] * reachable)
+        cc, mm = np.nonzero(c)
+        r = c[cc, mm]
+        parts.append((np.repeat(cc, r), np.repeat(mm, r), np.full(r.sum(), ch), "relationship"))
+    comp = rng.random((n, T)) < complaint_p[:, None] * active
+    cc, mm = np.nonzero(comp)
+    parts.append((cc, mm, np.full(len(cc), "call"), "complaint"))
+    c_cust = np.concatenate([p[0] for p in parts])
+    c_month = np.concatenate([p[1] for p in parts])
+    c_channel = np.concatenate([p[2] for p in parts])
+    c_topic = np.concatenate([np.full(len(p[0]), p[3]) for p in parts])
+    n_c = len(c_cust)
+    c_day = (rng.random(n_c) * window.month_days[c_month]).astype(int)
+    c_date = window.month_starts[c_month] + c_day
+    sales = (c_topic == "relationship") & (rng.random(n_c) < 0.4)
+    c_topic = np.where(sales, "sales", c_topic)
+    # Complaints: a diligent manager follows up within a week, others later or never.
+    is_comp = c_topic == "complaint"
+    follow = is_comp & (rng.random(n_c) < 0.85 * diligence[c_cust])
+    late_follow = is_comp & ~follow & (rng.random(n_c) < 0.5)
+    fu = follow | late_follow
+    fu_cust = c_cust[fu]
+    fu_date = c_date[fu] + np.where(follow[fu], rng.integers(1, 8, fu.sum()),
+                                    rng.integers(9, 30, fu.sum()))
+    c_cust = np.concatenate([c_cust, fu_cust])
+    c_date = np.concatenate([c_date, fu_date])
+    c_channel = np.concatenate([c_channel, np.full(len(fu_cust), "call")])
+    c_topic = np.concatenate([c_topic, np.full(len(fu_cust), "support")])
+    keep = c_date <= window.end
+    c_cust, c_date, c_channel, c_topic = c_cust[keep], c_date[keep], c_channel[keep], c_topic[keep]
+    order = np.lexsort((c_date, c_cust))
+    c_cust, c_date, c_channel, c_topic = c_cust[order], c_date[order], c_channel[order], c_topic[order]
+    n_c = len(c_cust)
+    dm_name = _person_names(rng, n)
+    role = np.where(rng.random(n_c) < 0.55, "decision_maker", _pick(rng, ROLES[1:], n_c))
+    other_name = _person_names(rng, n_c)
+    c_hour = rng.integers(9, 18, n_c).astype("timedelta64[h]")
+    contacts = pd.DataFrame({
+        "contact_id": [f"K{first_id:07d}-{i:06d}" for i in range(n_c)],
+        "customer_id": ids[c_cust],
+        "contact_date": c_date.astype("datetime64[s]") + c_hour,
+        "channel": c_channel,
+        "account_manager": managers[0][mgr_idx][c_cust],
+        "contact_person": np.where(role == "decision_maker", dm_name[c_cust], other_name),
+        "contact_role": role,
+        "personality_style": np.where(role == "decision_maker", style[c_cust], None),
+        "topic": c_topic,
+        "outcome": np.where(c_topic == "complaint", "customer raised an issue", "follow-up agreed"),
+    })
+
+    # --- surveys -----------------------------------------------------------------------------
+    month_of_year = window.month_starts.astype("datetime64[M]").astype(int) % 12 + 1
+    semiannual = np.isin(month_of_year, [5, 11])
+    rel = (rng.random((n, T)) < 0.6) & active & semiannual[None, :] & (spend >= 1_500)[:, None]
+    r_cust, r_month = np.nonzero(rel)
+    r_date = window.month_starts[r_month] + rng.integers(0, 28, len(r_cust))
+    completed_idx = np.flatnonzero((status == "completed") & (rng.random(n_orders) < 0.04))
+    t_cust = o_cust[completed_idx]
+    t_date = o_date[completed_idx] + rng.integers(3, 11, len(t_cust))
+    churners = np.flatnonzero((first_churn >= 0) & (rng.random(n) < 0.5))
+    e_date = window.month_starts[first_churn[churners]] + rng.integers(5, 45, len(churners))
+    s_cust = np.concatenate([r_cust, t_cust, churners])
+    s_date = np.concatenate([r_date, t_date, e_date])
+    s_type = np.concatenate([np.full(len(r_cust), "relationship"), np.full(len(t_cust), "transactional"),
+                             np.full(len(churners), "exit")])
+    keep = s_date <= window.end
+    s_cust, s_date, s_type = s_cust[keep], s_date[keep], s_type[keep]
+    order = np.lexsort((s_date, s_cust))
+    s_cust, s_date, s_type = s_cust[order], s_date[order], s_type[order]
+    n_s = len(s_cust)
+    is_exit = s_type == "exit"
+    mood = satisfaction[s_cust] - 1.5 * is_exit + rng.normal(0, 0.8, n_s)
+    score5 = lambda shift: np.clip(np.round(3.6 + 0.8 * (mood + shift)), 1, 5).astype(int)  # noqa: E731
+    surveys = pd.DataFrame({
+        "response_id": [f"S{first_id:07d}-{i:06d}" for i in range(n_s)],
+        "customer_id": ids[s_cust],
+        "survey_date": s_date,
+        "survey_type": s_type,
+        "nps_score": np.clip(np.round(7.6 + 1.6 * mood), 0, 10).astype(int),
+        "csat_score": score5(0.0),
+        "quality_score": score5(0.2),
+        "delivery_score": score5(0.0),
+        "service_score": score5(-0.6 * (1 - diligence[s_cust])),
+        "price_score": score5(-0.8 * price_sensitive[s_cust]),
+        "churn_reason_code": np.where(is_exit, REASONS[np.maximum(reason_idx[s_cust], 0)], None),
+        "comment": np.where(mood < -1, "not happy with the service", None),
+    })
+
+    customers = pd.DataFrame({
+        "customer_id": ids,
+        "customer_name": _names(rng, industry, ids),
+        "industry": industry,
+        "region": region,
+        "city": city,
+        "channel": CHANNELS[channel_idx],
+        "account_manager": managers[0][mgr_idx],
+        "created_date": created_date,
+        "signed_date": np.where(prospect, np.datetime64("NaT"), signed_date).astype("datetime64[D]"),
+        "is_reference_account": is_reference,
+    })
+    month_end = lambda t: np.where(t >= 0, (window.month_starts.astype("datetime64[M]")[  # noqa: E731
+        np.clip(t, 0, T - 1)] + 1).astype("datetime64[D]") - 1, np.datetime64("NaT"))
+    truth = pd.DataFrame({
+        "customer_id": ids,
+        "monthly_spend": np.round(spend, 2),
+        "margin": np.round(margin, 4),
+        "is_price_sensitive": price_sensitive,
+        "manager_diligence": np.round(diligence, 3),
+        "satisfaction": np.round(satisfaction, 3),
+        "is_prospect": prospect,
+        # the month in which the account stopped ordering (no orders from this month on)
+        "true_churn_month_end": month_end(first_churn),
+        "true_churn_reason": np.where(first_churn >= 0, REASONS[np.maximum(reason_idx, 0)], None),
+        "reactivated_month_end": month_end(reactivated),
+        "is_churned_at_end": ~active[:, -1] & (starts < T),
+    })
+    return {"customers": customers, "orders": orders, "contacts": contacts, "surveys": surveys,
+            "truth": truth}
+
+
+def _inject_bad_rows(tables: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+    """A few realistic bad rows, so the demo shows quarantine at work (CSV output only)."""
+    orders = tables["orders"].astype({"order_date": "string"})
+    surveys, contacts = tables["surveys"], tables["contacts"]
+    k = max(1, len(tables["customers"]) // 1000)
+    pick = lambda df: df.iloc[rng.choice(len(df), k, replace=False)].copy()  # noqa: E731
+    unknown, negative, bad_date = pick(orders), pick(orders), pick(orders)
+    unknown["customer_id"] = "C9999999"
+    unknown["order_id"] += "-X"
+    negative["order_id"] += "-N"
+    negative["status"] = "completed"
+    negative["revenue"] = -negative["revenue"]
+    bad_date["order_id"] += "-D"
+    bad_date["order_date"] = "2023-02-30"
+    tables["orders"] = pd.concat([orders, pick(orders), unknown, negative, bad_date])
+    bad_score = pick(surveys)
+    bad_score["response_id"] = bad_score["response_id"] + "-R"
+    bad_score["nps_score"] = 11
+    tables["surveys"] = pd.concat([surveys, bad_score])
+    tables["customers"] = pd.concat([tables["customers"], pick(tables["customers"])])
+    no_key = pick(contacts)
+    no_key["contact_id"] = None
+    tables["contacts"] = pd.concat([contacts, no_key])
+
+
+def _write(df: pd.DataFrame, path: Path, fmt: str) -> None:
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    # Calendar dates are dates; only contact_date carries a time of day.
+    for i, field in enumerate(table.schema):
+        if pa.types.is_timestamp(field.type) and field.name != "contact_date":
+            table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
+    if fmt == "parquet":
+        pq.write_table(table, path.with_suffix(".parquet"), compression="zstd")
+    else:
+        pacsv.write_csv(table, path.with_suffix(".csv"))
+
+
+def generate(raw_dir: Path, truth_dir: Path, n_customers: int = 2_000, seed: int = 42,
+             last_month: dt.date | None = None, fmt: str | None = None,
+             bad_rows: bool = True, progress: bool = True) -> dict[str, int]:
+    """Write the demo raw data and its ground truth. Returns rows written per entity."""
+    fmt = fmt or ("csv" if n_customers <= 50_000 else "parquet")
+    window = Window.ending(last_month or default_last_month())
+    for entity in ENTITIES:
+        folder = raw_dir / entity
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in [*folder.glob("*.csv"), *folder.glob("*.parquet")]:
+            old.unlink()
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    managers = _managers(np.random.default_rng([seed, 10**9]), n_customers)
+    written = dict.fromkeys(ENTITIES, 0)
+    truth_parts = []
+    n_chunks = -(-n_customers // CHUNK_SIZE)
+    for chunk in tqdm(range(n_chunks), desc="demo data", unit="chunk", disable=not progress):
+        first = chunk * CHUNK_SIZE
+        size = min(CHUNK_SIZE, n_customers - first)
+        tables = _simulate_chunk(chunk, first + 1, size, seed, window, managers)
+        truth_parts.append(tables.pop("truth"))
+        if bad_rows and fmt == "csv":
+            _inject_bad_rows(tables, np.random.default_rng([seed, chunk, 7]))
+        for entity in ENTITIES:
+            _write(tables[entity], raw_dir / entity / f"part-{chunk:05d}", fmt)
+            written[entity] += len(tables[entity])
+    _write(pd.concat(truth_parts), truth_dir / "customer_truth", "parquet")
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kam data", description=__doc__.splitlines()[0])
+    parser.add_argument("--raw-dir", type=Path, default=Path("data/raw"))
+    parser.add_argument("--truth-dir", type=Path, default=Path("data/truth"))
+    parser.add_argument("--scale", type=int, default=2_000, help="number of customers")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--last-month", type=dt.date.fromisoformat, default=None,
+                        help="a date in the last month of data (default: last complete month)")
+    parser.add_argument("--format", choices=["csv", "parquet"], default=None,
+                        help="default: csv up to 50,000 customers, parquet above")
+    parser.add_argument("--no-bad-rows", action="store_true",
+                        help="do not add the few bad rows that show quarantine at work")
+    args = parser.parse_args(argv)
+    if args.scale < 1:
+        parser.error("--scale must be at least 1")
+    written = generate(args.raw_dir, args.truth_dir, args.scale, args.seed, args.last_month,
+                       args.format, not args.no_bad_rows)
+    print(f"wrote {', '.join(f'{v:,} {k}' for k, v in written.items())} to {args.raw_dir}",
+          file=sys.stderr)
+    return 0
