@@ -31,6 +31,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+TIER_POLICY = Path(__file__).resolve().parents[2] / "seeds" / "tier_policy.csv"
 CHUNK_SIZE = 20_000
 N_MONTHS = 36
 
@@ -268,8 +269,11 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
     })
 
     # --- contacts: cadence by spend level, scaled by the manager's diligence ----------------
-    visits_q = np.select([spend >= 10_000, spend >= 3_000, spend >= 1_500], [3, 2, 1], 0.25)
-    calls_m = np.select([spend >= 10_000, spend >= 3_000, spend >= 1_500], [2, 1, 1], 0.5)
+    # Managers aim at the service standard of the tier the spend puts the account in.
+    policy = pd.read_csv(TIER_POLICY).sort_values("min_monthly_spend")
+    level = np.searchsorted(policy.min_monthly_spend.to_numpy(), spend, side="right") - 1
+    visits_q = policy.visits_per_quarter.to_numpy()[level] + 0.25
+    calls_m = policy.calls_per_month.to_numpy()[level] + 0.3
     complaint_p = 0.03 * np.exp(-0.7 * satisfaction)
     rates = {
         "visit": visits_q / 3 * diligence,
@@ -283,7 +287,11 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
     reachable &= np.arange(T)[None, :] >= starts[:, None]
     parts = []
     for ch, rate in rates.items():
-        c = rng.poisson(rate[:, None] * reachable)
+        if ch in ("visit", "call"):
+            # scheduled contacts: regular, so a diligent manager meets the standard
+            c = np.floor(rate[:, None] + rng.random((n, T))).astype(int) * reachable
+        else:
+            c = rng.poisson(rate[:, None] * reachable)
         cc, mm = np.nonzero(c)
         r = c[cc, mm]
         parts.append((np.repeat(cc, r), np.repeat(mm, r), np.full(r.sum(), ch), "relationship"))
@@ -361,7 +369,7 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
         "customer_id": ids[s_cust],
         "survey_date": s_date,
         "survey_type": s_type,
-        "nps_score": np.clip(np.round(7.6 + 1.6 * mood), 0, 10).astype(int),
+        "nps_score": np.clip(np.round(8.3 + 1.4 * mood), 0, 10).astype(int),
         "csat_score": score5(0.0),
         "quality_score": score5(0.2),
         "delivery_score": score5(0.0),

@@ -1,0 +1,36 @@
+-- One row per customer per reporting month, from the month of its first completed order
+-- (or of its creation, for accounts that never ordered) to the last complete month.
+with customers as (
+    select * from {{ ref('stg_raw__customers') }}
+),
+
+first_orders as (
+    select customer_id, min(order_date) as first_order_date
+    from {{ ref('fct_orders') }}
+    where is_completed
+    group by customer_id
+),
+
+months as (
+    select * from {{ ref('int_reporting_months') }}
+),
+
+starts as (
+    select
+        customers.customer_id,
+        cast({{ dbt.last_day('coalesce(first_orders.first_order_date, customers.created_date)', 'month') }} as date)
+            as first_month_end
+    from customers
+    left join first_orders on customers.customer_id = first_orders.customer_id
+),
+
+final as (
+    select
+        starts.customer_id,
+        months.month_start,
+        months.month_end
+    from starts
+    inner join months on months.month_end >= starts.first_month_end
+)
+
+select * from final

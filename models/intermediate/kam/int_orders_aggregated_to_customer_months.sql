@@ -1,0 +1,19 @@
+with orders as (
+    select * from {{ ref('fct_orders') }}
+    where is_completed
+),
+
+final as (
+    select
+        customer_id,
+        order_month_end as month_end,
+        count(*) as n_orders,
+        sum(revenue) as revenue,
+        sum(gross_profit) as gross_profit,
+        min(order_date) as first_order_date,
+        max(order_date) as last_order_date
+    from orders
+    group by customer_id, order_month_end
+)
+
+select * from final

@@ -1,0 +1,42 @@
+-- Receivables as monthly changes, so a running sum gives the balance at each month end using
+-- only payments made by then: an invoice opens at its order date and closes by the amount paid
+-- at the payment date; it is overdue from the day after its due date until paid.
+with invoices as (
+    select * from {{ ref('fct_orders') }}
+    where is_completed and has_payment_terms
+),
+
+events as (
+    select customer_id, order_date as event_date, revenue as receivable_change,
+        0 as overdue_change, 0 as n_invoices_due, 0 as n_invoices_paid_on_time
+    from invoices
+    union all
+    select customer_id, paid_date, -paid_amount, 0, 0, 0
+    from invoices where paid_date is not null
+    union all
+    select customer_id, {{ dbt.dateadd('day', 1, 'due_date') }}, 0, revenue, 0, 0
+    from invoices
+    union all
+    select customer_id,
+        case when paid_date > due_date then paid_date else {{ dbt.dateadd('day', 1, 'due_date') }} end,
+        0, -paid_amount, 0, 0
+    from invoices where paid_date is not null
+    union all
+    -- whether an invoice was paid on time is known on its due date
+    select customer_id, due_date, 0, 0, 1, case when is_paid_on_time then 1 else 0 end
+    from invoices
+),
+
+final as (
+    select
+        customer_id,
+        cast({{ dbt.last_day('event_date', 'month') }} as date) as month_end,
+        sum(receivable_change) as receivable_change,
+        sum(overdue_change) as overdue_change,
+        sum(n_invoices_due) as n_invoices_due,
+        sum(n_invoices_paid_on_time) as n_invoices_paid_on_time
+    from events
+    group by 1, 2
+)
+
+select * from final

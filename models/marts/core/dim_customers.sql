@@ -1,0 +1,78 @@
+-- The customer profile ("customer DNA"): who the account is, where it stands now, and how to
+-- approach its decision maker.
+with customers as (
+    select * from {{ ref('stg_raw__customers') }}
+),
+
+latest_month as (
+    select max(month_end) as month_end from {{ ref('int_reporting_months') }}
+),
+
+value as (
+    select value.* from {{ ref('customer_value_monthly') }} as value
+    inner join latest_month on value.month_end = latest_month.month_end
+),
+
+tiers as (
+    select tiers.* from {{ ref('customer_tier_monthly') }} as tiers
+    inner join latest_month on tiers.month_end = latest_month.month_end
+),
+
+churn as (
+    select churn.* from {{ ref('customer_churn_monthly') }} as churn
+    inner join latest_month on churn.month_end = latest_month.month_end
+),
+
+decision_makers as (
+    -- the style most recently recorded for the account's decision maker
+    select
+        customer_id,
+        personality_style,
+        row_number() over (partition by customer_id order by contacted_at desc, contact_id desc) as nth_latest
+    from {{ ref('fct_contacts') }}
+    where contact_role = 'decision_maker' and personality_style is not null
+),
+
+styles as (
+    select * from {{ ref('personality_styles') }}
+),
+
+final as (
+    select
+        customers.customer_id,
+        customers.customer_name,
+        coalesce(customers.industry, 'unknown') as industry,
+        coalesce(customers.region, 'unknown') as region,
+        customers.city,
+        coalesce(customers.channel, 'unknown') as channel,
+        coalesce(customers.account_manager, 'unassigned') as account_manager,
+        customers.created_date,
+        customers.signed_date,
+        customers.is_reference_account,
+        value.first_order_date,
+        value.last_order_date,
+        coalesce(value.lifecycle_stage, 'prospect') as lifecycle_stage,
+        value.value_band,
+        tiers.tier,
+        coalesce(tiers.is_key_account, false) as is_key_account,
+        churn.status as churn_status,
+        -- relationship by what the account seeks (methodology section 4): strategic partners at
+        -- the top of the list and reference accounts, value-added key accounts, transactional rest
+        case
+            when customers.is_reference_account or tiers.tier_rank <= 3 then 'strategic'
+            when tiers.is_key_account then 'value_added'
+            else 'transactional'
+        end as relationship_type,
+        decision_makers.personality_style as decision_maker_style,
+        styles.style_name_zh as decision_maker_style_zh,
+        styles.recommended_approach
+    from customers
+    left join value on customers.customer_id = value.customer_id
+    left join tiers on customers.customer_id = tiers.customer_id
+    left join churn on customers.customer_id = churn.customer_id
+    left join decision_makers
+        on customers.customer_id = decision_makers.customer_id and decision_makers.nth_latest = 1
+    left join styles on decision_makers.personality_style = styles.personality_style
+)
+
+select * from final

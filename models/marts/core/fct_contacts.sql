@@ -1,0 +1,41 @@
+with contacts as (
+    select * from {{ ref('stg_raw__contacts') }}
+),
+
+next_contacts as (
+    select
+        *,
+        lead(contact_date) over (
+            partition by customer_id order by contacted_at, contact_id
+        ) as next_contact_date
+    from contacts
+),
+
+final as (
+    select
+        contact_id,
+        customer_id,
+        contacted_at,
+        contact_date,
+        cast({{ dbt.last_day('contact_date', 'month') }} as date) as contact_month_end,
+        channel,
+        channel = 'visit' as is_visit,
+        channel = 'call' as is_call,
+        account_manager,
+        contact_person,
+        contact_role,
+        personality_style,
+        topic,
+        topic = 'complaint' as is_complaint,
+        -- the methodology: within one week of a complaint, ask whether the resolution satisfied
+        case when topic = 'complaint' then
+            cast({{ dbt.dateadd('day', var('complaint_follow_up_days'), 'contact_date') }} as date)
+        end as follow_up_due_date,
+        case when topic = 'complaint' then
+            coalesce(next_contact_date <= {{ dbt.dateadd('day', var('complaint_follow_up_days'), 'contact_date') }}, false)
+        end as is_followed_up_in_time,
+        outcome
+    from next_contacts
+)
+
+select * from final

@@ -1,0 +1,122 @@
+-- Churn by why, which kind and when (the methodology's three questions): logo and revenue
+-- churn of the account base at the start of each month, net and gross revenue retention, by
+-- industry, region, channel and tier, and the reasons' shares.
+{%- set dimensions = {
+    'all': "'all'",
+    'industry': 'customers.industry',
+    'region': 'customers.region',
+    'channel': 'customers.channel',
+    'tier': 'coalesce(tiers.previous_tier, tiers.tier)',
+} %}
+
+with churn as (
+    select * from {{ ref('customer_churn_monthly') }}
+),
+
+tiers as (
+    select * from {{ ref('customer_tier_monthly') }}
+),
+
+customers as (
+    select * from {{ ref('dim_customers') }}
+),
+
+value as (
+    select
+        customer_id,
+        month_end,
+        revenue_12m,
+        lag(revenue_12m) over customer_months as revenue_12m_start,
+        -- the dense monthly spine makes 12 rows back a year ago
+        lag(revenue_12m, 12) over customer_months as revenue_12m_year_ago
+    from {{ ref('customer_value_monthly') }}
+    window customer_months as (partition by customer_id order by month_end)
+),
+
+accounts as (
+    select
+        churn.customer_id,
+        churn.month_end,
+        -- the base: accounts live at the end of the previous month
+        coalesce(churn.previous_status in ('new', 'active', 'at_risk', 'reactivated'), false) as is_in_base,
+        churn.is_churn_event,
+        churn.churn_reason_code,
+        value.revenue_12m,
+        value.revenue_12m_start,
+        value.revenue_12m_year_ago,
+        {%- for name, expression in dimensions.items() %}
+        {{ expression }} as dimension_{{ name }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from churn
+    inner join tiers on churn.customer_id = tiers.customer_id and churn.month_end = tiers.month_end
+    inner join value on churn.customer_id = value.customer_id and churn.month_end = value.month_end
+    inner join customers on churn.customer_id = customers.customer_id
+),
+
+by_dimension as (
+    {%- for name in dimensions %}
+    select
+        month_end,
+        '{{ name }}' as dimension,
+        dimension_{{ name }} as dimension_value,
+        cast(sum(case when is_in_base then 1 else 0 end) as bigint) as n_accounts_start,
+        cast(sum(case when is_in_base and is_churn_event then 1 else 0 end) as bigint) as n_churned,
+        sum(case when is_in_base then revenue_12m_start else 0 end) as revenue_12m_start,
+        sum(case when is_in_base and is_churn_event then revenue_12m_start else 0 end) as revenue_12m_churned,
+        -- retention of the cohort that bought in the trailing year a year ago
+        sum(case when revenue_12m_year_ago > 0 then revenue_12m end) as cohort_revenue_12m,
+        sum(case when revenue_12m_year_ago > 0 then least(revenue_12m, revenue_12m_year_ago) end)
+            as cohort_revenue_12m_capped,
+        sum(case when revenue_12m_year_ago > 0 then revenue_12m_year_ago end) as cohort_revenue_12m_year_ago
+    from accounts
+    group by 1, 2, 3
+    union all
+    {%- endfor %}
+    -- why: each reason's churned accounts against the whole base
+    select
+        month_end,
+        'churn_reason' as dimension,
+        churn_reason_code as dimension_value,
+        0 as n_accounts_start,
+        cast(count(*) as bigint) as n_churned,
+        0 as revenue_12m_start,
+        sum(revenue_12m_start) as revenue_12m_churned,
+        null, null, null
+    from accounts
+    where is_in_base and is_churn_event
+    group by 1, 2, 3
+),
+
+month_totals as (
+    select month_end, n_accounts_start, n_churned, revenue_12m_start
+    from by_dimension
+    where dimension = 'all'
+),
+
+final as (
+    select
+        by_dimension.month_end,
+        by_dimension.dimension,
+        by_dimension.dimension_value,
+        case when by_dimension.dimension = 'churn_reason' then month_totals.n_accounts_start
+            else by_dimension.n_accounts_start end as n_accounts_start,
+        by_dimension.n_churned,
+        cast(by_dimension.n_churned as double) / nullif(
+            case when by_dimension.dimension = 'churn_reason' then month_totals.n_accounts_start
+                else by_dimension.n_accounts_start end, 0) as logo_churn_rate,
+        cast(by_dimension.n_churned as double) / nullif(month_totals.n_churned, 0) as share_of_churned,
+        case when by_dimension.dimension = 'churn_reason' then month_totals.revenue_12m_start
+            else by_dimension.revenue_12m_start end as revenue_12m_start,
+        by_dimension.revenue_12m_churned,
+        cast(by_dimension.revenue_12m_churned as double) / nullif(
+            case when by_dimension.dimension = 'churn_reason' then month_totals.revenue_12m_start
+                else by_dimension.revenue_12m_start end, 0) as revenue_churn_rate,
+        cast(by_dimension.cohort_revenue_12m as double)
+            / nullif(by_dimension.cohort_revenue_12m_year_ago, 0) as net_revenue_retention,
+        cast(by_dimension.cohort_revenue_12m_capped as double)
+            / nullif(by_dimension.cohort_revenue_12m_year_ago, 0) as gross_revenue_retention
+    from by_dimension
+    inner join month_totals on by_dimension.month_end = month_totals.month_end
+)
+
+select * from final

@@ -1,0 +1,117 @@
+-- Which accounts are slipping away, which are gone, and why (non-contractual churn: judged
+-- against each account's own buying rhythm, confirmed by exit surveys).
+with customer_months as (
+    select * from {{ ref('int_customer_months_summed') }}
+),
+
+value as (
+    select * from {{ ref('customer_value_monthly') }}
+),
+
+order_days as (
+    select * from {{ ref('int_order_days_gapped') }}
+),
+
+churn_reasons as (
+    select * from {{ ref('churn_reasons') }}
+),
+
+rhythm as (
+    select
+        customer_months.customer_id,
+        customer_months.month_end,
+        customer_months.first_order_date,
+        customer_months.last_order_date,
+        customer_months.n_orders,
+        customer_months.last_exit_survey_date,
+        customer_months.last_exit_reason_code,
+        customer_months.last_complaint_date,
+        cast({{ dbt.last_day('customer_months.last_order_date', 'month') }} as date) as last_order_month_end,
+        {{ dbt.datediff('customer_months.last_order_date', 'customer_months.month_end', 'day') }}
+            as days_since_last_order,
+        -- too few orders to know the account's rhythm: the policy default gap
+        case
+            when order_days.n_order_days_to_date >= {{ var('churn_min_orders') }} then order_days.usual_gap_days
+            else {{ var('churn_default_gap_days') }}
+        end as expected_gap_days
+    from customer_months
+    left join order_days
+        on customer_months.customer_id = order_days.customer_id
+        and customer_months.last_order_date = order_days.order_date
+),
+
+assessed as (
+    select
+        *,
+        greatest({{ var('churn_after_days') }}, 2 * expected_gap_days) as churn_after_days,
+        last_exit_survey_date > last_order_date as has_exit_survey_since_last_order,
+        case
+            when first_order_date is null then 'prospect'
+            when {{ dbt.date_trunc('month', 'first_order_date') }} = {{ dbt.date_trunc('month', 'month_end') }}
+                then 'new'
+            when n_orders > 0 then 'active'
+            -- an exit survey marks churn whatever the gap
+            when last_exit_survey_date > last_order_date then 'churned'
+            when days_since_last_order > greatest({{ var('churn_after_days') }}, 2 * expected_gap_days)
+                then 'churned'
+            when days_since_last_order > expected_gap_days then 'at_risk'
+            else 'active'
+        end as gap_status
+    from rhythm
+),
+
+statused as (
+    select
+        *,
+        case
+            when gap_status = 'active' and n_orders > 0
+                and lag(gap_status) over customer_months = 'churned' then 'reactivated'
+            else gap_status
+        end as status,
+        lag(gap_status) over customer_months as previous_gap_status
+    from assessed
+    window customer_months as (partition by customer_id order by month_end)
+),
+
+final as (
+    select
+        statused.customer_id,
+        statused.month_end,
+        statused.status,
+        lag(statused.status) over (partition by statused.customer_id order by statused.month_end)
+            as previous_status,
+        statused.status = 'churned' and coalesce(statused.previous_gap_status, '') <> 'churned'
+            as is_churn_event,
+        statused.first_order_date,
+        statused.last_order_date,
+        statused.days_since_last_order,
+        statused.expected_gap_days,
+        statused.churn_after_days,
+        statused.has_exit_survey_since_last_order,
+        -- the churn month: the month the account stopped being active (its last order's month)
+        case when statused.status = 'churned' then statused.last_order_month_end end as churn_month_end,
+        case when statused.status = 'churned' then
+            coalesce(
+                case when statused.has_exit_survey_since_last_order then statused.last_exit_reason_code end,
+                case when statused.last_complaint_date >=
+                    {{ dbt.dateadd('day', -90, 'statused.last_order_date') }} then 'complaint' end,
+                'unknown')
+        end as churn_reason_code,
+        -- what the account brought in its last 12 active months
+        case when statused.status = 'churned' then lost.revenue_12m end as revenue_lost_12m,
+        case when statused.status = 'churned' then lost.gross_profit_12m end as gross_profit_lost_12m
+    from statused
+    left join value as lost
+        on statused.customer_id = lost.customer_id
+        and lost.month_end = statused.last_order_month_end
+),
+
+typed as (
+    select
+        final.*,
+        case when final.status = 'churned' then coalesce(churn_reasons.churn_type, 'unknown') end as churn_type
+    from final
+    left join churn_reasons on final.churn_reason_code = churn_reasons.churn_reason_code
+)
+
+select * from typed

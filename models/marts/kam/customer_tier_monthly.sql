@@ -1,0 +1,160 @@
+-- Which tier each account is in, why, and the service it is owed against what it got.
+with customer_months as (
+    select * from {{ ref('int_customer_months_summed') }}
+),
+
+value as (
+    select * from {{ ref('customer_value_monthly') }}
+),
+
+tier_policy as (
+    select
+        *,
+        -- a tier runs from its own threshold up to the next tier's
+        lag(min_monthly_spend) over (order by tier_rank) as next_tier_min_monthly_spend
+    from {{ ref('tier_policy') }}
+),
+
+policy_edges as (
+    select
+        max(case when tier_group = 'key_account' then tier_rank end) as lowest_key_account_rank,
+        min(case when tier_group = 'commercial' then tier_rank end) as top_commercial_rank
+    from tier_policy
+),
+
+spend as (
+    select
+        customer_months.customer_id,
+        customer_months.month_end,
+        customer_months.account_manager,
+        customer_months.is_reference_account,
+        customer_months.n_visits_3m,
+        customer_months.n_calls,
+        customer_months.last_contact_date,
+        value.value_band,
+        value.revenue_12m,
+        value.gross_profit_12m,
+        value.n_orders_12m,
+        -- monthly spend: trailing revenue over the months the account has had (up to 12)
+        value.revenue_12m / greatest(value.n_months_12m, 1) as monthly_spend
+    from customer_months
+    inner join value
+        on customer_months.customer_id = value.customer_id
+        and customer_months.month_end = value.month_end
+),
+
+spend_tiers as (
+    select
+        spend.*,
+        tier_policy.tier_rank as spend_tier_rank,
+        tier_policy.tier_group as spend_tier_group
+    from spend
+    inner join tier_policy
+        on spend.monthly_spend >= tier_policy.min_monthly_spend
+        and (tier_policy.next_tier_min_monthly_spend is null
+            or spend.monthly_spend < tier_policy.next_tier_min_monthly_spend)
+),
+
+assessed as (
+    select
+        spend_tiers.*,
+        case
+            -- reference accounts are key accounts for their influence, even when small
+            when is_reference_account and spend_tier_group = 'commercial'
+                then policy_edges.lowest_key_account_rank
+            when is_reference_account then spend_tier_rank
+            -- profit, not revenue: a big buyer that brings no profit is not a key account
+            when spend_tier_group = 'key_account' and value_band = 'C' then policy_edges.top_commercial_rank
+            -- a one-off big order is not a key account
+            when spend_tier_group = 'key_account' and n_orders_12m < {{ var('key_account_min_orders_12m') }}
+                then policy_edges.top_commercial_rank
+            else spend_tier_rank
+        end as assessed_tier_rank,
+        case
+            when is_reference_account then 'reference_account'
+            when spend_tier_group = 'key_account' and value_band = 'C' then 'no_profit'
+            when spend_tier_group = 'key_account' and n_orders_12m < {{ var('key_account_min_orders_12m') }}
+                then 'one_off_buyer'
+            else 'spend_level'
+        end as assessed_reason,
+        -- the annual list is set in the first month of each calendar year that has data
+        min(month_end) over (partition by {{ dbt.date_trunc('year', 'month_end') }}) as list_month_end
+    from spend_tiers
+    cross join policy_edges
+),
+
+listed as (
+    select
+        assessed.*,
+        list_assessment.assessed_tier_rank as list_tier_rank,
+        policy_edges.lowest_key_account_rank,
+        policy_edges.top_commercial_rank
+    from assessed
+    cross join policy_edges
+    left join assessed as list_assessment
+        on assessed.customer_id = list_assessment.customer_id
+        and assessed.list_month_end = list_assessment.month_end
+),
+
+tiered as (
+    select
+        listed.*,
+        {%- if var('key_account_list') == 'annual' %}
+        -- the "private plot": the key-account list is fixed for the year at its first month
+        case
+            when list_tier_rank <= lowest_key_account_rank then list_tier_rank
+            when assessed_tier_rank <= lowest_key_account_rank then top_commercial_rank
+            else assessed_tier_rank
+        end as tier_rank,
+        case
+            when month_end = list_month_end then assessed_reason
+            when list_tier_rank <= lowest_key_account_rank then 'annual_list'
+            when assessed_tier_rank <= lowest_key_account_rank then 'not_on_annual_list'
+            else assessed_reason
+        end as tier_reason
+        {%- elif var('key_account_list') == 'monthly' %}
+        assessed_tier_rank as tier_rank,
+        assessed_reason as tier_reason
+        {%- else %}
+        {{ exceptions.raise_compiler_error("var key_account_list must be 'annual' or 'monthly', not '" ~ var('key_account_list') ~ "'") }}
+        {%- endif %}
+    from listed
+),
+
+final as (
+    select
+        tiered.customer_id,
+        tiered.month_end,
+        tier_policy.tier,
+        tier_policy.tier_rank,
+        tier_policy.tier_group,
+        tier_policy.tier_group = 'key_account' as is_key_account,
+        tiered.tier_reason,
+        lag(tier_policy.tier) over customer_months as previous_tier,
+        case
+            when lag(tier_policy.tier_rank) over customer_months is null then 'new'
+            when tier_policy.tier_rank < lag(tier_policy.tier_rank) over customer_months then 'up'
+            when tier_policy.tier_rank > lag(tier_policy.tier_rank) over customer_months then 'down'
+            else 'same'
+        end as tier_change,
+        tiered.monthly_spend,
+        tiered.revenue_12m,
+        tiered.gross_profit_12m,
+        tiered.n_orders_12m,
+        tiered.value_band,
+        tiered.is_reference_account,
+        tiered.account_manager,
+        tier_policy.visits_per_quarter as visits_owed_per_quarter,
+        tiered.n_visits_3m as visits_delivered_3m,
+        tier_policy.calls_per_month as calls_owed_per_month,
+        tiered.n_calls as calls_delivered,
+        tiered.n_visits_3m >= tier_policy.visits_per_quarter
+            and tiered.n_calls >= tier_policy.calls_per_month as is_coverage_met,
+        tiered.last_contact_date,
+        {{ dbt.datediff('tiered.last_contact_date', 'tiered.month_end', 'day') }} as days_since_last_contact
+    from tiered
+    inner join tier_policy on tiered.tier_rank = tier_policy.tier_rank
+    window customer_months as (partition by tiered.customer_id order by tiered.month_end)
+)
+
+select * from final
