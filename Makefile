@@ -16,7 +16,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup data build check-raw test lint sql clean
+.PHONY: help setup data build check-raw validate docs test lint sql clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,8 +36,14 @@ data: $(VENV)/.installed ## Generate demo raw data into RAW_DIR (SCALE customers
 check-raw: $(VENV)/.installed ## Check the raw files' structure against the contract
 	$(BIN)/kam check-raw
 
-build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build, publish WAREHOUSE
+build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build, validate, publish WAREHOUSE
 	$(BIN)/kam build
+
+validate: $(VENV)/.installed ## Run the Great Expectations checkpoints on the published WAREHOUSE
+	$(BIN)/kam validate
+
+docs: $(VENV)/.installed ## Build dbt docs and the Great Expectations Data Docs
+	$(BIN)/kam docs
 
 test: $(VENV)/.installed ## Run the whole test suite (pytest driving dbt on small generated data)
 	$(BIN)/pytest

@@ -19,8 +19,8 @@ LAST_MONTH = dt.date(2026, 10, 1)
 DEMO_SCALE = 400
 
 
-def build_warehouse(raw_dir: Path, target: Path, *dbt_args: str) -> Path:
-    build.build(raw_dir, target, scale=0, seed=0, dbt_args=list(dbt_args))
+def build_warehouse(raw_dir: Path, target: Path, *dbt_args: str, validate: bool = True) -> Path:
+    build.build(raw_dir, target, scale=0, seed=0, dbt_args=list(dbt_args), validate=validate)
     return target
 
 

@@ -23,7 +23,8 @@ def handmade_warehouse(tmp_path_factory):
                              "order_date": pa.array([pd.Timestamp("2024-04-01").date()] * 2),
                              "status": ["completed", "completed"], "revenue": [20.0, -3.0]}),
                    raw / "orders" / "b.parquet")
-    return build_warehouse(raw, root / "kam.duckdb")
+    # mostly bad rows by design: far over the quarantine ceiling the gate enforces
+    return build_warehouse(raw, root / "kam.duckdb", validate=False)
 
 
 def test_each_bad_row_is_quarantined_with_file_row_column_and_reason(handmade_warehouse):
@@ -60,7 +61,7 @@ def test_every_optional_column_may_be_absent(tmp_path):
     raw = write_raw(tmp_path / "raw")
     for entity, columns in contract.load_contract().items():
         keep_columns(raw, entity, [c.name for c in columns if c.required])
-    warehouse = build_warehouse(raw, tmp_path / "kam.duckdb")
+    warehouse = build_warehouse(raw, tmp_path / "kam.duckdb", validate=False)
     counts = {e: query(warehouse, f"select count(*) from stg_raw__{e}")[0][0] for e in STAGED}
     # without the optional columns, rows that failed only on them are now staged
     assert counts == {"customers": 3, "orders": 3, "contacts": 3, "surveys": 5}

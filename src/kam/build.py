@@ -8,11 +8,21 @@ import sys
 import time
 from pathlib import Path
 
-from kam import contract, demo_data, warehouse
+from kam import contract, demo_data, validation, warehouse
 
 
 class BuildError(Exception):
     pass
+
+
+def docs(target: Path) -> None:
+    """dbt docs (read-only on the published warehouse) and the GX Data Docs."""
+    env = dbt_env(Path(os.environ.get("RAW_DIR") or "data/raw"), target)
+    env["DUCKDB_ACCESS_MODE"] = "READ_ONLY"
+    dbt(["docs", "generate"], env)
+    validation.build_docs()
+    _say(f"dbt docs: {warehouse.PROJECT_DIR / 'target' / 'index.html'} (serve with `dbt docs serve`)")
+    _say(f"Data Docs: {validation.DOCS_INDEX}")
 
 
 def _say(message: str) -> None:
@@ -38,7 +48,9 @@ def dbt_env(raw_dir: Path, database: Path) -> dict[str, str]:
     return env
 
 
-def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str]) -> None:
+def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str],
+          validate: bool = True) -> None:
+    """validate=False skips the gate (tests of staging on deliberately bad data only)."""
     started = time.monotonic()
     if not contract.has_raw_data(raw_dir):
         _say(f"{raw_dir} is empty: generating demo data ({scale:,} customers, seed {seed})")
@@ -52,6 +64,10 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
     try:
         _say(f"dbt build into {staging}")
         dbt(["build", *dbt_args], dbt_env(raw_dir, staging))
+        if validate:
+            _say("validating with Great Expectations")
+            for warning in validation.validate(staging):
+                _say(f"warning: {warning}")
         warehouse.publish(staging, target)
     except BaseException:
         warehouse.discard(staging)

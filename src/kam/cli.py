@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from kam import build, contract, demo_data
+from kam import build, contract, demo_data, validation
 
 
 def _env_path(name: str, default: str) -> Path:
@@ -22,6 +22,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-raw", help="check the raw files' structure against the contract")
     p_build = sub.add_parser("build", help="check raw data, dbt build, publish the warehouse")
     p_build.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
+    sub.add_parser("validate", help="run the Great Expectations checkpoints on the published warehouse")
+    sub.add_parser("docs", help="build dbt docs and the Great Expectations Data Docs")
     args, rest = parser.parse_known_args(argv)
 
     raw_dir = _env_path("RAW_DIR", "data/raw")
@@ -39,7 +41,16 @@ def main(argv: list[str] | None = None) -> int:
             build.build(raw_dir, target, int(os.environ.get("SCALE") or 2000),
                         int(os.environ.get("SEED") or 42), args.dbt_args)
             return 0
-    except (contract.ContractError, build.BuildError) as exc:
+        if args.command == "validate":
+            for warning in validation.validate(target):
+                print(f"warning: {warning}", file=sys.stderr)
+            print(f"validation passed; Data Docs: {validation.DOCS_INDEX}", file=sys.stderr)
+            return 0
+        if args.command == "docs":
+            build.docs(target)
+            return 0
+    except (contract.ContractError, build.BuildError, validation.ValidationFailed,
+            FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 2

@@ -33,6 +33,12 @@ value as (
     window customer_months as (partition by customer_id order by month_end)
 ),
 
+months as (
+    -- retention compares trailing years, so it needs 24 months of data behind it
+    select month_end, row_number() over (order by month_end) >= 24 as has_two_years
+    from {{ ref('int_reporting_months') }}
+),
+
 accounts as (
     select
         churn.customer_id,
@@ -111,12 +117,15 @@ final as (
         cast(by_dimension.revenue_12m_churned as double) / nullif(
             case when by_dimension.dimension = 'churn_reason' then month_totals.revenue_12m_start
                 else by_dimension.revenue_12m_start end, 0) as revenue_churn_rate,
-        cast(by_dimension.cohort_revenue_12m as double)
-            / nullif(by_dimension.cohort_revenue_12m_year_ago, 0) as net_revenue_retention,
-        cast(by_dimension.cohort_revenue_12m_capped as double)
-            / nullif(by_dimension.cohort_revenue_12m_year_ago, 0) as gross_revenue_retention
+        case when months.has_two_years then
+            cast(by_dimension.cohort_revenue_12m as double) / nullif(by_dimension.cohort_revenue_12m_year_ago, 0)
+        end as net_revenue_retention,
+        case when months.has_two_years then
+            cast(by_dimension.cohort_revenue_12m_capped as double) / nullif(by_dimension.cohort_revenue_12m_year_ago, 0)
+        end as gross_revenue_retention
     from by_dimension
     inner join month_totals on by_dimension.month_end = month_totals.month_end
+    inner join months on by_dimension.month_end = months.month_end
 )
 
 select * from final

@@ -1,0 +1,189 @@
+"""The Great Expectations gate: validate the built warehouse before it is published.
+
+Suites live as JSON in expectations/gx/expectations/, one per target. Each suite's
+``meta.kam`` says what it validates: ``query``, the SQL that produces the rows, and optionally
+``batch_by``, a month column to validate in batches of whole months (at most BATCH_ROWS rows a
+batch), so memory stays flat as the data grows. GX's SQL datasource fails on DuckDB, so rows
+reach GX as pandas dataframes through a checkpoint per suite (committed under
+expectations/gx/checkpoints/). A failed ``critical`` expectation fails the gate; ``warning``
+ones are reported and kept in the results and Data Docs (expectations/gx/uncommitted/).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # nothing may wait on the network
+
+import great_expectations as gx  # noqa: E402
+
+from kam.warehouse import PROJECT_DIR, connect  # noqa: E402
+
+GX_ROOT = PROJECT_DIR / "expectations"
+SUITE_DIR = GX_ROOT / "gx" / "expectations"
+RESULTS_DIR = GX_ROOT / "gx" / "uncommitted" / "validations"
+DOCS_INDEX = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+BATCH_ROWS = int(os.environ.get("KAM_VALIDATION_BATCH_ROWS") or 1_000_000)
+
+
+@dataclass(frozen=True)
+class Finding:
+    suite: str
+    batch: str
+    severity: str
+    expectation: str
+    observed: str
+
+    def __str__(self) -> str:
+        where = "" if self.batch == "all rows" else f" [{self.batch}]"
+        return f"suite {self.suite}{where}: {self.expectation}: {self.observed}"
+
+
+class ValidationFailed(Exception):
+    def __init__(self, critical: list[Finding]):
+        self.critical = critical
+        lines = [f"validation failed: {len(critical)} critical expectation(s) not met"]
+        lines += [f"  - {finding}" for finding in critical[:20]]
+        if len(critical) > 20:
+            lines.append(f"  ... and {len(critical) - 20} more")
+        lines.append(f"Data Docs: {DOCS_INDEX}")
+        super().__init__("\n".join(lines))
+
+
+def suite_names() -> list[str]:
+    return sorted(p.stem for p in SUITE_DIR.glob("*.json"))
+
+
+def _context():
+    context = gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+    context.variables.progress_bars = {"globally": False}
+    return context
+
+
+def _get_or_add(get, add):
+    try:
+        return get()
+    except (KeyError, LookupError, gx.exceptions.DataContextError):
+        return add()
+
+
+def _checkpoint(context, name: str):
+    """The suite's checkpoint; its GX objects are created the first time a suite appears."""
+    source = _get_or_add(lambda: context.data_sources.get("kam"),
+                         lambda: context.data_sources.add_pandas("kam"))
+    asset = _get_or_add(lambda: source.get_asset(name), lambda: source.add_dataframe_asset(name))
+    batches = _get_or_add(lambda: asset.get_batch_definition("dataframe"),
+                          lambda: asset.add_batch_definition_whole_dataframe("dataframe"))
+    suite = context.suites.get(name)
+    if suite.id is None:  # a hand-written suite: saving it gives it (and its expectations) ids
+        suite = context.suites.add_or_update(suite)
+    definition = _get_or_add(
+        lambda: context.validation_definitions.get(name),
+        lambda: context.validation_definitions.add(
+            gx.ValidationDefinition(name=name, data=batches, suite=suite)))
+    return _get_or_add(
+        lambda: context.checkpoints.get(name),
+        lambda: context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[definition])))
+
+
+def _frame(con, query: str, params=None):
+    frame = con.execute(query, params).df()
+    # GX compares date parameters as datetime.date, which a pandas Timestamp refuses
+    for column in frame.columns:
+        if column.endswith("_date") and str(frame[column].dtype).startswith("datetime64"):
+            frame[column] = frame[column].dt.date
+    return frame
+
+
+def _batches(con, query: str, batch_by: str | None, months: list[dt.date] | None):
+    """(label, dataframe) pairs: whole months grouped up to BATCH_ROWS rows, or all rows."""
+    if not batch_by:
+        yield "all rows", _frame(con, query)
+        return
+    counts = con.execute(
+        f"select {batch_by}, count(*) from ({query}) as q group by 1 order by 1").fetchall()
+    if months is not None:
+        counts = [(m, n) for m, n in counts if m in set(months)]
+    group: list = []
+    size = 0
+    for month, n in [*counts, (None, None)]:
+        if group and (month is None or size + n > BATCH_ROWS):
+            first, last = group[0], group[-1]
+            frame = _frame(con, f"select * from ({query}) as q where {batch_by} between ? and ?",
+                           [first, last])
+            yield f"{batch_by} {first}..{last}", frame
+            group, size = [], 0
+        if month is not None:
+            group.append(month)
+            size += n
+
+
+def _describe(config) -> str:
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id" and v is not None}
+    return f"{config.type}({', '.join(f'{k}={v}' for k, v in kwargs.items())})"
+
+
+def _observed(result) -> str:
+    info = result.exception_info or {}
+    errors = [info] if "raised_exception" in info else list(info.values())
+    for error in errors:
+        if isinstance(error, dict) and error.get("raised_exception"):
+            return f"could not be evaluated: {error.get('exception_message')}"
+    res = result.result or {}
+    if "observed_value" in res:
+        return f"observed {res['observed_value']}"
+    if "unexpected_count" in res:
+        sample = res.get("partial_unexpected_list") or []
+        return f"{res['unexpected_count']} unexpected value(s), e.g. {sample[:3]}"
+    return json.dumps(res, default=str)[:200]
+
+
+def validate(warehouse: Path, months: list[dt.date] | None = None, quiet: bool = False
+             ) -> list[Finding]:
+    """Run every suite on the warehouse file; return warnings, raise on critical failures.
+
+    months: validate only these month_end batches of month-batched suites (an incremental
+    build validates its new months); summary suites always see the whole table.
+    """
+    con = connect(warehouse)
+    shutil.rmtree(RESULTS_DIR, ignore_errors=True)  # Data Docs show the latest run only
+    context = _context()
+    findings: list[Finding] = []
+    try:
+        first_month_start = con.execute("select min(month_start) from int_reporting_months").fetchone()[0]
+        parameters = {"first_month_start": str(first_month_start), "today": str(dt.date.today())}
+        for name in suite_names():
+            meta = json.loads((SUITE_DIR / f"{name}.json").read_text())["meta"]["kam"]
+            checkpoint = _checkpoint(context, name)
+            n_batches = 0
+            for label, frame in _batches(con, meta["query"], meta.get("batch_by"), months):
+                n_batches += 1
+                result = checkpoint.run(batch_parameters={"dataframe": frame},
+                                        expectation_parameters=parameters)
+                for run in result.run_results.values():
+                    for outcome in run.results:
+                        if not outcome.success:
+                            config = outcome.expectation_config
+                            severity = getattr(config.severity, "value", str(config.severity))
+                            findings.append(Finding(name, label, severity, _describe(config),
+                                                    _observed(outcome)))
+            if not quiet:
+                print(f"[kam] validated {name} ({n_batches} batch{'es' * (n_batches != 1)})",
+                      file=sys.stderr, flush=True)
+    finally:
+        con.close()
+    context.build_data_docs()
+    critical = [f for f in findings if f.severity == "critical"]
+    if critical:
+        raise ValidationFailed(critical)
+    return findings
+
+
+def build_docs() -> None:
+    _context().build_data_docs()

@@ -1,0 +1,124 @@
+"""The gate and safe publishing: nothing half-built or unvalidated reaches a reader."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import build_warehouse, query
+from kam import build, validation, warehouse
+from rawfiles import write_raw
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def copy_of(demo_warehouse, tmp_path):
+    """A writable copy of the demo warehouse, to break on purpose."""
+    def make(name="kam.duckdb") -> Path:
+        target = tmp_path / name
+        shutil.copy(demo_warehouse, target)
+        return target
+    return make
+
+
+def _break(path: Path, sql: str) -> None:
+    con = duckdb.connect(str(path))
+    con.execute(sql)
+    con.close()
+
+
+def test_injected_bad_mart_value_fails_with_suite_expectation_and_value(copy_of):
+    broken = copy_of()
+    _break(broken, """update customer_value_monthly set cumulative_profit_share = 1.5
+                      where profit_rank = 1 and month_end = (select max(month_end) from customer_value_monthly)""")
+    with pytest.raises(validation.ValidationFailed) as failure:
+        validation.validate(broken, quiet=True)
+    message = str(failure.value)
+    assert "suite mart_customer_value_monthly" in message
+    assert "expect_column_values_to_be_between(column=cumulative_profit_share, min_value=0.0, max_value=1.0)" in message
+    assert "1 unexpected value(s), e.g. [1.5]" in message
+    assert f"Data Docs: {validation.DOCS_INDEX}" in message
+    assert validation.DOCS_INDEX.exists()
+
+
+def test_reconciliation_catches_a_broken_join(copy_of):
+    broken = copy_of()
+    # what an inner join to a customer table missing one buyer would do to the mart
+    _break(broken, """delete from customer_value_monthly where customer_id =
+                      (select min(customer_id) from customer_value_monthly where revenue > 0)""")
+    with pytest.raises(validation.ValidationFailed) as failure:
+        validation.validate(broken, quiet=True)
+    assert "suite reconciliation" in str(failure.value)
+    assert "column=revenue_difference" in str(failure.value)
+
+
+def test_failed_build_keeps_the_published_warehouse(demo_raw, copy_of):
+    published = copy_of()
+    before = _digest(published)
+    with pytest.raises(build.BuildError):
+        build_warehouse(demo_raw, published, "--vars", "{key_account_list: weekly}")
+    assert _digest(published) == before
+    assert not warehouse.staging_path(published).exists()
+
+
+def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
+    published = copy_of()
+    before = _digest(published)
+    raw = write_raw(tmp_path / "raw")  # most of these rows are bad on purpose
+    with pytest.raises(validation.ValidationFailed, match=r"suite raw_entities: .*column=quarantined_share"):
+        build_warehouse(raw, published)
+    assert _digest(published) == before
+
+
+def test_reader_during_a_build_sees_the_previous_warehouse(demo_raw, copy_of):
+    published = copy_of()
+    [(old_rows,)] = query(published, "select count(*) from customer_value_monthly")
+    _break(published, "delete from customer_value_monthly where month_end = (select max(month_end) from customer_value_monthly)")
+    [(marked_rows,)] = query(published, "select count(*) from customer_value_monthly")
+    assert marked_rows < old_rows
+
+    env = {**os.environ, "RAW_DIR": str(demo_raw), "WAREHOUSE": str(published)}
+    builder = subprocess.Popen([str(Path(sys.executable).with_name("kam")), "build"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    staging = warehouse.staging_path(published)
+    deadline = time.monotonic() + 120
+    while not staging.exists() and builder.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert staging.exists(), "the build should be writing its staging file"
+    # mid-build: the reader opens the published file read-only and sees the old, complete data
+    during = query(published, "select count(*) from customer_value_monthly")[0][0]
+    assert during == marked_rows
+    assert builder.wait(timeout=600) == 0, builder.stderr.read()
+    assert query(published, "select count(*) from customer_value_monthly")[0][0] == old_rows
+
+
+def test_duckdb_cli_reads_the_published_file(demo_warehouse):
+    cli = Path(sys.executable).with_name("duckdb")
+    out = subprocess.run([str(cli), "-readonly", str(demo_warehouse), "-csv", "-c",
+                          "select count(*) > 0 as ok from customer_tier_monthly"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["ok", "true"]
+
+
+def test_analyses_compile_and_run(demo_warehouse):
+    env = build.dbt_env(Path("data/raw"), demo_warehouse)
+    env["DUCKDB_ACCESS_MODE"] = "READ_ONLY"
+    build.dbt(["compile", "--select", "resource_type:analysis", "--quiet"], env)
+    compiled = sorted((warehouse.PROJECT_DIR / "target/compiled/kam/analyses").glob("*.sql"))
+    assert {p.stem for p in compiled} >= {"top_key_accounts_at_risk", "churn_by_industry_this_quarter",
+                                          "managers_below_coverage", "quarantine_by_file"}
+    con = warehouse.connect(demo_warehouse)
+    for path in compiled:
+        con.execute(path.read_text()).fetchall()
+    con.close()
