@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("data", help="generate demo raw data (see `kam data --help`)", add_help=False)
     sub.add_parser("check-raw", help="check the raw files' structure against the contract")
-    p_build = sub.add_parser("build", help="check raw data, dbt build, publish the warehouse")
-    p_build.add_argument("dbt_args", nargs="*", help="extra arguments for dbt build")
+    sub.add_parser("build", help="check raw data, dbt build, validate, publish the warehouse; "
+                   "other arguments go to dbt build (e.g. --vars '{key_account_list: monthly}')")
     sub.add_parser("validate", help="run the Great Expectations checkpoints on the published warehouse")
     sub.add_parser("docs", help="build dbt docs and the Great Expectations Data Docs")
     args, rest = parser.parse_known_args(argv)
@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "data":
             return demo_data.main(rest)
-        if rest:
+        if rest and args.command != "build":
             parser.error(f"unrecognised arguments: {' '.join(rest)}")
         if args.command == "check-raw":
             for entity, n in contract.check_raw(raw_dir).items():
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "build":
             build.build(raw_dir, target, int(os.environ.get("SCALE") or 2000),
-                        int(os.environ.get("SEED") or 42), args.dbt_args)
+                        int(os.environ.get("SEED") or 42), rest)
             return 0
         if args.command == "validate":
             for warning in validation.validate(target):

@@ -31,6 +31,9 @@ spend as (
         customer_months.n_visits_3m,
         customer_months.n_calls,
         customer_months.last_contact_date,
+        customer_months.n_complaints_due,
+        customer_months.n_complaints_followed_up,
+        customer_months.last_relationship_survey_date,
         value.value_band,
         value.revenue_12m,
         value.gross_profit_12m,
@@ -151,7 +154,13 @@ final as (
         tiered.n_visits_3m >= tier_policy.visits_per_quarter
             and tiered.n_calls >= tier_policy.calls_per_month as is_coverage_met,
         tiered.last_contact_date,
-        {{ dbt.datediff('tiered.last_contact_date', 'tiered.month_end', 'day') }} as days_since_last_contact
+        {{ dbt.datediff('tiered.last_contact_date', 'tiered.month_end', 'day') }} as days_since_last_contact,
+        -- complaints whose follow-up week ended this month, and how many were followed up
+        tiered.n_complaints_due,
+        tiered.n_complaints_followed_up,
+        -- the methodology surveys large accounts twice a year
+        coalesce(tiered.last_relationship_survey_date
+            > {{ dbt.dateadd('month', -6, 'tiered.month_end') }}, false) as is_surveyed_6m
     from tiered
     inner join tier_policy on tiered.tier_rank = tier_policy.tier_rank
     window customer_months as (partition by tiered.customer_id order by tiered.month_end)
