@@ -8,6 +8,10 @@ WAREHOUSE ?= warehouse/kam.duckdb
 SCALE     ?= 2000
 SEED      ?= 42
 Q         ?=
+MONTH     ?=
+REGION    ?=
+MANAGER   ?=
+INDUSTRY  ?=
 
 BIN := $(VENV)/bin
 # Nothing may wait on the network: dbt and Great Expectations telemetry off.
@@ -16,7 +20,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup data build check-raw validate docs test lint sql clean
+.PHONY: help setup data build check-raw validate docs report reports test browser lint sql clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -36,8 +40,15 @@ data: $(VENV)/.installed ## Generate demo raw data into RAW_DIR (SCALE customers
 check-raw: $(VENV)/.installed ## Check the raw files' structure against the contract
 	$(BIN)/kam check-raw
 
-build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build, validate, publish WAREHOUSE
+build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build, validate, publish WAREHOUSE, latest report
 	$(BIN)/kam build
+	$(BIN)/kam report
+
+report: $(VENV)/.installed ## Monthly report: MONTH=YYYY-MM [REGION=.. MANAGER=.. INDUSTRY=..] -> reports/<month>/
+	$(BIN)/kam report --month "$(MONTH)" --region "$(REGION)" --manager "$(MANAGER)" --industry "$(INDUSTRY)"
+
+reports: $(VENV)/.installed ## One report per account manager for MONTH=YYYY-MM, in parallel
+	$(BIN)/kam reports --month "$(MONTH)"
 
 validate: $(VENV)/.installed ## Run the Great Expectations checkpoints on the published WAREHOUSE
 	$(BIN)/kam validate
@@ -45,8 +56,17 @@ validate: $(VENV)/.installed ## Run the Great Expectations checkpoints on the pu
 docs: $(VENV)/.installed ## Build dbt docs and the Great Expectations Data Docs
 	$(BIN)/kam docs
 
-test: $(VENV)/.installed ## Run the whole test suite (pytest driving dbt on small generated data)
+test: $(VENV)/.installed browser ## Run the whole test suite (pytest driving dbt on small generated data)
 	$(BIN)/pytest
+
+# The report test opens the HTML in headless Chromium (Debian's package, with a CJK font so
+# Chinese names render in screenshots; needs root or sudo).
+browser:
+	@command -v chromium >/dev/null && test -d /usr/share/fonts/truetype/wqy || { \
+		echo "installing Debian's chromium and fonts-wqy-zenhei for the report test"; \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			$$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
 lint: $(VENV)/.installed ## Lint the Python with ruff
 	$(BIN)/ruff check src tests
@@ -59,5 +79,5 @@ else
 	@$(BIN)/duckdb -readonly $(WAREHOUSE) -c "$(Q)"
 endif
 
-clean: ## Remove dbt's target folder and the built warehouse (keeps raw data and the venv)
-	rm -rf target logs warehouse
+clean: ## Remove dbt's target folder, the built warehouse and reports (keeps raw data and the venv)
+	rm -rf target logs warehouse reports

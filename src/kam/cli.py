@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from kam import build, contract, demo_data, validation
+from kam import build, contract, demo_data, render, report, validation
 
 
 def _env_path(name: str, default: str) -> Path:
@@ -24,6 +24,15 @@ def main(argv: list[str] | None = None) -> int:
                    "other arguments go to dbt build (e.g. --vars '{key_account_list: monthly}')")
     sub.add_parser("validate", help="run the Great Expectations checkpoints on the published warehouse")
     sub.add_parser("docs", help="build dbt docs and the Great Expectations Data Docs")
+    for name, text in (("report", "render the monthly report (HTML) for one month and filters"),
+                       ("reports", "render one report per account manager, in parallel")):
+        p_report = sub.add_parser(name, help=text)
+        p_report.add_argument("--month", help="YYYY-MM (default: the latest complete month)")
+        if name == "report":
+            p_report.add_argument("--region")
+            p_report.add_argument("--manager", dest="account_manager")
+            p_report.add_argument("--industry")
+        p_report.add_argument("--out-dir", type=Path, default=Path("reports"))
     args, rest = parser.parse_known_args(argv)
 
     raw_dir = _env_path("RAW_DIR", "data/raw")
@@ -49,8 +58,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "docs":
             build.docs(target)
             return 0
+        if args.command == "report":
+            path = render.render(target, args.month or None, args.region or None,
+                                 args.account_manager or None, args.industry or None, args.out_dir)
+            print(f"[kam] report: {path}", file=sys.stderr)
+            return 0
+        if args.command == "reports":
+            render.render_per_manager(target, args.month or None, args.out_dir)
+            return 0
     except (contract.ContractError, build.BuildError, validation.ValidationFailed,
-            FileNotFoundError) as exc:
+            report.ReportError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 2

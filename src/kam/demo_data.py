@@ -140,10 +140,15 @@ def _names(rng: np.random.Generator, industry: np.ndarray, ids: np.ndarray) -> n
     return np.array(out)
 
 
+CONTACT_GIVEN = ["Xiaoming", "Lihua", "Jianguo", "Meiling", "Zhiwei", "Yuting", "Haoran", "Shufen",
+                 "Olivia", "Daniel", "Sophie", "Martin"]
+
+
 def _person_names(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Customers' people (personal data), named apart from the account managers."""
     s = rng.integers(0, len(SURNAMES), n)
-    g = rng.integers(0, len(GIVEN), n)
-    return np.array([f"{SURNAMES[i]} {GIVEN[j]}" for i, j in zip(s, g)])
+    g = rng.integers(0, len(CONTACT_GIVEN), n)
+    return np.array([f"{SURNAMES[i]} {CONTACT_GIVEN[j]}" for i, j in zip(s, g)])
 
 
 def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window,

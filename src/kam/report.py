@@ -1,0 +1,416 @@
+"""The monthly key-account report's data: parameters, queries and formatted tables.
+
+Everything reads the published warehouse read-only and works from the customer-level marts, so
+the same code serves the whole book and a filtered view (a region, a manager, an industry).
+No personal data leaves here: no contact person names, no free-text comments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from kam import warehouse
+
+LIVE = ("new", "active", "at_risk", "reactivated")
+FILTERS = {"region": "region", "account_manager": "account_manager", "industry": "industry"}
+
+
+class ReportError(ValueError):
+    """A report parameter that cannot be honoured; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The month of the report and the accounts it covers."""
+
+    month_end: dt.date
+    filters: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        what = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.filters.items())
+        return f"{self.month_end:%B %Y}" + (f" ({what})" if what else "")
+
+    def shifted(self, months: int) -> dt.date:
+        first = (pd.Timestamp(self.month_end) + pd.offsets.MonthBegin(-1)) + pd.DateOffset(months=months)
+        return (first + pd.offsets.MonthEnd(0)).date()
+
+
+def connect(path: str | Path) -> duckdb.DuckDBPyConnection:
+    return warehouse.connect(path)
+
+
+def check_parameters(con, report_month: str, region: str | None = None,
+                     account_manager: str | None = None, industry: str | None = None) -> Scope:
+    """Validate the report's parameters against the warehouse; raise ReportError if not."""
+    if not isinstance(report_month, str) or not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", report_month):
+        raise ReportError(f"report_month must be YYYY-MM (e.g. 2026-10), got {report_month!r}")
+    month_end = (pd.Timestamp(report_month + "-01") + pd.offsets.MonthEnd(0)).date()
+    first, last = con.execute(
+        "select min(month_end), max(month_end) from customer_value_monthly").fetchone()
+    if first is None or not first <= month_end <= last:
+        raise ReportError(f"month {report_month} is outside the data ({first:%Y-%m} to {last:%Y-%m})")
+    filters = {}
+    for name, value in (("region", region), ("account_manager", account_manager),
+                        ("industry", industry)):
+        if value in (None, ""):
+            continue
+        known = [r[0] for r in con.execute(
+            f"select distinct {FILTERS[name]} from dim_customers order by 1").fetchall()]
+        if value not in known:
+            shown = ", ".join(map(str, known[:12])) + (" ..." if len(known) > 12 else "")
+            raise ReportError(f"unknown {name.replace('_', ' ')} {value!r} (known: {shown})")
+        filters[name] = value
+    return Scope(month_end, filters)
+
+
+def query(con, scope: Scope, sql: str, **params) -> pd.DataFrame:
+    """Run SQL that may use the CTE `scope` (the customers in the report) and named params."""
+    conditions = " and ".join(f"{FILTERS[k]} = ${k}" for k in scope.filters) or "true"
+    prefix = f"with scope as (select customer_id from dim_customers where {conditions})"
+    sql = sql.strip()
+    sql = prefix + (", " + sql[len("with"):] if sql.lower().startswith("with") else " " + sql)
+    return con.execute(sql, {**scope.filters, **params}).df()
+
+
+HEADLINE_SQL = """
+with value as (
+    select * from customer_value_monthly where customer_id in (select customer_id from scope)
+),
+churn as (
+    select * from customer_churn_monthly where customer_id in (select customer_id from scope)
+),
+base as (
+    select churn.customer_id, churn.is_churn_event, start_value.revenue_12m as revenue_12m_start
+    from churn
+    inner join value as start_value
+        on churn.customer_id = start_value.customer_id and start_value.month_end = $previous
+    where churn.month_end = $month_end and churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')
+),
+cohort as (
+    select now.revenue_12m, year_ago.revenue_12m as revenue_12m_year_ago
+    from value as now
+    inner join value as year_ago
+        on now.customer_id = year_ago.customer_id and year_ago.month_end = $year_ago
+    where now.month_end = $month_end and year_ago.revenue_12m > 0
+),
+surveys as (
+    select nps_score from fct_surveys
+    where customer_id in (select customer_id from scope) and nps_score is not null
+        and survey_month_end > $quarter_ago and survey_month_end <= $month_end
+)
+select
+    (select sum(revenue) from value where month_end = $month_end) as revenue,
+    (select sum(gross_profit) from value where month_end = $month_end) as gross_profit,
+    (select count(*) from churn where month_end = $month_end
+        and status in ('new', 'active', 'at_risk', 'reactivated')) as active_accounts,
+    (select count(*) from customer_tier_monthly where month_end = $month_end and is_key_account
+        and customer_id in (select customer_id from scope)) as key_accounts,
+    (select count(*) filter (where is_churn_event) * 1.0 / nullif(count(*), 0) from base) as logo_churn,
+    (select sum(revenue_12m_start) filter (where is_churn_event) / nullif(sum(revenue_12m_start), 0)
+        from base) as revenue_churn,
+    (select sum(revenue_12m) / nullif(sum(revenue_12m_year_ago), 0) from cohort) as nrr,
+    (select 100.0 * (count(*) filter (where nps_score >= 9) - count(*) filter (where nps_score <= 6))
+        / nullif(count(*), 0) from surveys) as nps_3m
+"""
+
+HEADLINE_METRICS = [
+    ("revenue", "Revenue (month)", "money"),
+    ("gross_profit", "Gross profit (month)", "money"),
+    ("active_accounts", "Active accounts", "count"),
+    ("key_accounts", "Key accounts", "count"),
+    ("logo_churn", "Logo churn (month)", "percent"),
+    ("revenue_churn", "Revenue churn (month, trailing revenue)", "percent"),
+    ("nrr", "Net revenue retention (12 months)", "percent"),
+    ("nps_3m", "NPS (last 3 months)", "score"),
+]
+
+
+def headline_at(con, scope: Scope, month_end: dt.date) -> dict[str, float | None]:
+    at = Scope(month_end, scope.filters)
+    row = query(con, scope, HEADLINE_SQL, month_end=month_end, previous=at.shifted(-1),
+                year_ago=at.shifted(-12), quarter_ago=at.shifted(-3)).iloc[0]
+    return {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+
+
+def headline(con, scope: Scope) -> pd.DataFrame:
+    """Each headline metric this month, last month and a year ago (None outside the data)."""
+    first = con.execute("select min(month_end) from customer_value_monthly").fetchone()[0]
+    periods = {"this_month": scope.month_end, "last_month": scope.shifted(-1),
+               "year_ago": scope.shifted(-12)}
+    values = {name: (headline_at(con, scope, month) if month >= first else {})
+              for name, month in periods.items()}
+    return pd.DataFrame([
+        {"metric": key, "label": label, "unit": unit,
+         **{name: values[name].get(key) for name in periods}}
+        for key, label, unit in HEADLINE_METRICS])
+
+
+def fmt(value, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "–"
+    if unit == "percent":
+        return f"{value:.1%}"
+    if unit == "money":
+        return f"{value:,.0f}"
+    if unit == "score":
+        return f"{value:.1f}"
+    return f"{value:,.0f}"
+
+
+def headline_html(table: pd.DataFrame) -> str:
+    """The headline as an HTML table; each cell carries its exact value for checking."""
+    def cell(row, period):
+        value = row[period]
+        exact = "" if value is None or pd.isna(value) else repr(float(value))
+        return (f'<td data-metric="{row.metric}" data-period="{period}" data-value="{exact}">'
+                f"{fmt(value, row.unit)}</td>")
+
+    def change(row, period):
+        now, then = row.this_month, row[period]
+        if now is None or then is None or pd.isna(now) or pd.isna(then):
+            return "<td>–</td>"
+        if row.unit in ("percent",):
+            return f"<td>{(now - then) * 100:+.1f} pts</td>"
+        if row.unit == "score":
+            return f"<td>{now - then:+.1f}</td>"
+        return f"<td>{(now - then) / abs(then):+.1%}</td>" if then else "<td>–</td>"
+
+    rows = "".join(
+        f"<tr><th>{html.escape(row.label)}</th>{cell(row, 'this_month')}{cell(row, 'last_month')}"
+        f"{change(row, 'last_month')}{cell(row, 'year_ago')}{change(row, 'year_ago')}</tr>"
+        for _, row in table.iterrows())
+    return ('<table class="headline"><thead><tr><th></th><th>This month</th><th>Last month</th>'
+            "<th>Change</th><th>A year ago</th><th>Change</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
+def pareto(con, scope: Scope) -> pd.DataFrame:
+    """The Pareto curve of trailing gross profit over the accounts in scope that bought."""
+    frame = query(con, scope, """
+        select customer_id, gross_profit_12m, value_band from customer_value_monthly
+        where month_end = $month_end and value_band is not null
+            and customer_id in (select customer_id from scope)
+        order by gross_profit_12m desc, customer_id""", month_end=scope.month_end)
+    positive = frame.gross_profit_12m.astype(float).clip(lower=0)
+    frame["customer_share"] = (pd.RangeIndex(len(frame)) + 1) / max(len(frame), 1)
+    frame["profit_share"] = positive.cumsum() / positive.sum() if positive.sum() else 0.0
+    return frame
+
+
+def value_bands(con, scope: Scope) -> pd.DataFrame:
+    return query(con, scope, """
+        select value_band as band, count(*) as accounts, sum(gross_profit_12m) as gross_profit_12m,
+            sum(revenue_12m) as revenue_12m
+        from customer_value_monthly
+        where month_end = $month_end and value_band is not null
+            and customer_id in (select customer_id from scope)
+        group by 1 order by 1""", month_end=scope.month_end)
+
+
+def tier_distribution(con, scope: Scope) -> pd.DataFrame:
+    return query(con, scope, """
+        select tier, min(tier_rank) as tier_rank, count(*) as accounts,
+            sum(gross_profit_12m) as gross_profit_12m
+        from customer_tier_monthly
+        where month_end = $month_end and customer_id in (select customer_id from scope)
+        group by tier order by tier_rank""", month_end=scope.month_end)
+
+
+def tier_migration(con, scope: Scope) -> pd.DataFrame:
+    """Accounts from last month's tier (rows) to this month's (columns)."""
+    frame = query(con, scope, """
+        select coalesce(previous_tier, '(new)') as from_tier, tier as to_tier, count(*) as accounts
+        from customer_tier_monthly
+        where month_end = $month_end and customer_id in (select customer_id from scope)
+        group by 1, 2""", month_end=scope.month_end)
+    return frame.pivot_table(index="from_tier", columns="to_tier", values="accounts",
+                             fill_value=0, aggfunc="sum")
+
+
+def moved_down(con, scope: Scope) -> pd.DataFrame:
+    return query(con, scope, """
+        select customers.customer_name as account, tiers.previous_tier, tiers.tier, tiers.tier_reason,
+            tiers.account_manager, tiers.gross_profit_12m
+        from customer_tier_monthly as tiers
+        inner join dim_customers as customers on tiers.customer_id = customers.customer_id
+        where tiers.month_end = $month_end and tiers.tier_change = 'down'
+            and tiers.customer_id in (select customer_id from scope)
+        order by tiers.gross_profit_12m desc limit 25""", month_end=scope.month_end)
+
+
+def accounts_at_risk(con, scope: Scope, limit: int = 15) -> pd.DataFrame:
+    """Key accounts with the most profit at stake: trailing gross profit x risk of losing them.
+
+    Risk is 1 - p_alive where the predictive model has filled it, otherwise how far the account
+    is along its own road to churn (days since its last order over its churn threshold).
+    """
+    has_p_alive = "p_alive" in {r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_name = 'customer_churn_monthly'"
+    ).fetchall()}
+    risk = "1 - churn.p_alive" if has_p_alive else \
+        "least(1.0, churn.days_since_last_order * 1.0 / churn.churn_after_days)"
+    return query(con, scope, f"""
+        with last_nps as (
+            select customer_id, nps_score,
+                row_number() over (partition by customer_id order by survey_date desc, response_id desc) as nth
+            from fct_surveys where nps_score is not null and survey_date <= $month_end
+        )
+        select
+            customers.customer_name as account,
+            tiers.tier,
+            tiers.account_manager,
+            churn.status,
+            churn.days_since_last_order,
+            tiers.days_since_last_contact,
+            last_nps.nps_score as last_nps,
+            customers.decision_maker_style,
+            customers.recommended_approach,
+            tiers.gross_profit_12m,
+            {risk} as risk,
+            tiers.gross_profit_12m * ({risk}) as profit_at_stake
+        from customer_churn_monthly as churn
+        inner join customer_tier_monthly as tiers
+            on churn.customer_id = tiers.customer_id and churn.month_end = tiers.month_end
+        inner join dim_customers as customers on churn.customer_id = customers.customer_id
+        left join last_nps on churn.customer_id = last_nps.customer_id and last_nps.nth = 1
+        where churn.month_end = $month_end and tiers.is_key_account
+            and churn.customer_id in (select customer_id from scope)
+            -- slipping now, or lost within the last three months (still worth a call)
+            and (churn.status = 'at_risk' or (churn.status = 'churned' and churn.customer_id in (
+                select customer_id from customer_churn_monthly
+                where is_churn_event and month_end > $quarter_ago and month_end <= $month_end)))
+        order by profit_at_stake desc, account
+        limit {int(limit)}""", month_end=scope.month_end, quarter_ago=scope.shifted(-3))
+
+
+def churn_trend(con, scope: Scope, months: int = 24) -> pd.DataFrame:
+    return query(con, scope, """
+        select month_end,
+            count(*) filter (where previous_status in ('new', 'active', 'at_risk', 'reactivated')) as base,
+            count(*) filter (where is_churn_event
+                and previous_status in ('new', 'active', 'at_risk', 'reactivated')) as churned
+        from customer_churn_monthly
+        where month_end > $since and month_end <= $month_end
+            and customer_id in (select customer_id from scope)
+        group by 1 order by 1""", month_end=scope.month_end, since=scope.shifted(-months)
+    ).assign(churn_rate=lambda f: f.churned / f.base.where(f.base > 0))
+
+
+def churn_reasons(con, scope: Scope) -> pd.DataFrame:
+    """Why accounts left in the last 12 months (the churn events), with the kind of churn."""
+    return query(con, scope, """
+        select coalesce(reasons.reason, churn.churn_reason_code) as reason, churn.churn_type,
+            count(*) as accounts, sum(churn.revenue_lost_12m) as revenue_lost_12m
+        from customer_churn_monthly as churn
+        left join churn_reasons as reasons on churn.churn_reason_code = reasons.churn_reason_code
+        where churn.is_churn_event and churn.month_end > $since and churn.month_end <= $month_end
+            and churn.customer_id in (select customer_id from scope)
+        group by 1, 2 order by accounts desc""", month_end=scope.month_end,
+        since=scope.shifted(-12))
+
+
+def churn_by(con, scope: Scope, dimension: str) -> pd.DataFrame:
+    """Churn rate over the last 12 months by industry, region or channel."""
+    if dimension not in ("industry", "region", "channel"):
+        raise ValueError(dimension)
+    return query(con, scope, f"""
+        select customers.{dimension} as {dimension},
+            count(*) filter (where churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')) as account_months,
+            count(*) filter (where churn.is_churn_event
+                and churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')) as churned
+        from customer_churn_monthly as churn
+        inner join dim_customers as customers on churn.customer_id = customers.customer_id
+        where churn.month_end > $since and churn.month_end <= $month_end
+            and churn.customer_id in (select customer_id from scope)
+        group by 1""", month_end=scope.month_end, since=scope.shifted(-12)
+    ).assign(monthly_churn_rate=lambda f: f.churned / f.account_months.where(f.account_months > 0)
+             ).sort_values("monthly_churn_rate", ascending=False)
+
+
+def coverage(con, scope: Scope, by: str = "account_manager") -> pd.DataFrame:
+    """Visits and calls owed against delivered for live accounts, by manager or tier."""
+    if by not in ("account_manager", "tier"):
+        raise ValueError(by)
+    return query(con, scope, f"""
+        select tiers.{by},
+            count(*) as accounts,
+            count(*) filter (where tiers.is_key_account) as key_accounts,
+            sum(tiers.visits_owed_per_quarter) as visits_owed_quarter,
+            sum(tiers.visits_delivered_3m) as visits_delivered_3m,
+            sum(tiers.calls_owed_per_month) as calls_owed,
+            sum(tiers.calls_delivered) as calls_delivered,
+            avg(case when tiers.is_coverage_met then 1.0 else 0 end) as coverage_rate,
+            sum(tiers.n_complaints_due) as complaints_due,
+            sum(tiers.n_complaints_followed_up) * 1.0 / nullif(sum(tiers.n_complaints_due), 0)
+                as complaints_followed_up_7d
+        from customer_tier_monthly as tiers
+        inner join customer_churn_monthly as churn
+            on tiers.customer_id = churn.customer_id and tiers.month_end = churn.month_end
+        where tiers.month_end = $month_end and churn.status in ('new', 'active', 'at_risk', 'reactivated')
+            and (tiers.visits_owed_per_quarter > 0 or tiers.calls_owed_per_month > 0)
+            and tiers.customer_id in (select customer_id from scope)
+        group by 1 order by coverage_rate, 1""", month_end=scope.month_end)
+
+
+def satisfaction_trend(con, scope: Scope, months: int = 24) -> pd.DataFrame:
+    return query(con, scope, """
+        select survey_month_end as month_end, count(*) as responses,
+            100.0 * (count(*) filter (where nps_score >= 9) - count(*) filter (where nps_score <= 6))
+                / nullif(count(nps_score), 0) as nps,
+            count(*) filter (where csat_score >= 4) * 1.0 / nullif(count(csat_score), 0) as csat
+        from fct_surveys
+        where survey_month_end > $since and survey_month_end <= $month_end
+            and customer_id in (select customer_id from scope)
+        group by 1 order by 1""", month_end=scope.month_end, since=scope.shifted(-months))
+
+
+def satisfaction_dimensions(con, scope: Scope) -> pd.DataFrame:
+    """Mean dimension scores (1-5) over the last 6 months."""
+    return query(con, scope, """
+        select avg(quality_score) as quality, avg(delivery_score) as delivery,
+            avg(service_score) as service, avg(price_score) as price
+        from fct_surveys
+        where survey_month_end > $since and survey_month_end <= $month_end
+            and customer_id in (select customer_id from scope)""",
+        month_end=scope.month_end, since=scope.shifted(-6)).T.rename(columns={0: "mean_score"})
+
+
+def survey_coverage(con, scope: Scope) -> pd.DataFrame:
+    """Key accounts surveyed in the last 6 months (the methodology: twice a year), by tier."""
+    return query(con, scope, """
+        select tier, count(*) as key_accounts,
+            avg(case when is_surveyed_6m then 1.0 else 0 end) as surveyed_6m
+        from customer_tier_monthly
+        where month_end = $month_end and is_key_account
+            and customer_id in (select customer_id from scope)
+        group by tier order by min(tier_rank)""", month_end=scope.month_end)
+
+
+def model_quality(con) -> pd.DataFrame | None:
+    """The predictive models' holdout accuracy, once the models exist in the warehouse."""
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    if "clv_model_holdout" not in tables:
+        return None
+    return con.execute("select * from clv_model_holdout order by 1").df()
+
+
+def table_html(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
+    """A formatted HTML table: thousands separators, percentages, no index noise."""
+    formats = formats or {}
+    shown = frame.copy()
+    for column in shown.columns:
+        unit = formats.get(column)
+        if unit is None and pd.api.types.is_float_dtype(shown[column]):
+            unit = "money"
+        if unit:
+            shown[column] = [fmt(v, unit) for v in shown[column]]
+    shown.columns = [str(c).replace("_", " ") for c in shown.columns]
+    return shown.to_html(index=False, escape=True, na_rep="–", classes="report-table", border=0)
