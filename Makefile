@@ -7,6 +7,7 @@ RAW_DIR   ?= data/raw
 WAREHOUSE ?= warehouse/kam.duckdb
 SCALE     ?= 2000
 SEED      ?= 42
+SOURCE    ?= demo
 Q         ?=
 MONTH     ?=
 REGION    ?=
@@ -34,8 +35,8 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create or refresh the virtualenv from the pinned dependencies
 
-data: $(VENV)/.installed ## Generate demo raw data into RAW_DIR (SCALE customers, SEED)
-	$(BIN)/kam data --raw-dir $(RAW_DIR) --truth-dir $(dir $(patsubst %/,%,$(RAW_DIR)))truth --scale $(SCALE) --seed $(SEED)
+data: $(VENV)/.installed ## Demo raw data into RAW_DIR (SCALE, SEED), or real data: SOURCE=cdnow|cdnow-master
+	$(BIN)/kam data --raw-dir $(RAW_DIR) --truth-dir $(dir $(patsubst %/,%,$(RAW_DIR)))truth --scale $(SCALE) --seed $(SEED) --source $(SOURCE)
 
 check-raw: $(VENV)/.installed ## Check the raw files' structure against the contract
 	$(BIN)/kam check-raw

@@ -7,6 +7,9 @@ import os
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from kam import build, demo_data
@@ -43,3 +46,19 @@ def demo_raw(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def demo_warehouse(demo_raw, tmp_path_factory) -> Path:
     return build_warehouse(demo_raw, tmp_path_factory.mktemp("wh") / "kam.duckdb")
+
+
+@pytest.fixture(scope="session")
+def handmade_warehouse(tmp_path_factory):
+    """The hand-made raw rows (tests/rawfiles.py) plus a Parquet file, built without the gate."""
+    from rawfiles import write_raw
+
+    root = tmp_path_factory.mktemp("handmade")
+    raw = write_raw(root / "raw")
+    # a Parquet file beside the CSV one: both are read together
+    pq.write_table(pa.table({"order_id": ["P1", "P2"], "customer_id": ["C1", "C1"],
+                             "order_date": pa.array([pd.Timestamp("2024-04-01").date()] * 2),
+                             "status": ["completed", "completed"], "revenue": [20.0, -3.0]}),
+                   raw / "orders" / "b.parquet")
+    # mostly bad rows by design: far over the quarantine ceiling the gate enforces
+    return build_warehouse(raw, root / "kam.duckdb", validate=False)

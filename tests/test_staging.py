@@ -6,25 +6,9 @@ import glob
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-import pytest
 
 from conftest import build_warehouse, query
 from rawfiles import EXPECTED_QUARANTINE, STAGED, keep_columns, write_raw
-
-
-@pytest.fixture(scope="module")
-def handmade_warehouse(tmp_path_factory):
-    root = tmp_path_factory.mktemp("handmade")
-    raw = write_raw(root / "raw")
-    # a Parquet file beside the CSV one: both are read together
-    pq.write_table(pa.table({"order_id": ["P1", "P2"], "customer_id": ["C1", "C1"],
-                             "order_date": pa.array([pd.Timestamp("2024-04-01").date()] * 2),
-                             "status": ["completed", "completed"], "revenue": [20.0, -3.0]}),
-                   raw / "orders" / "b.parquet")
-    # mostly bad rows by design: far over the quarantine ceiling the gate enforces
-    return build_warehouse(raw, root / "kam.duckdb", validate=False)
 
 
 def test_each_bad_row_is_quarantined_with_file_row_column_and_reason(handmade_warehouse):

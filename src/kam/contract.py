@@ -93,3 +93,12 @@ def check_raw(raw_dir: Path) -> dict[str, int]:
 def has_raw_data(raw_dir: Path) -> bool:
     """True when any entity folder holds a file (an empty raw folder gets demo data)."""
     return any((raw_dir / e).is_dir() and any((raw_dir / e).iterdir()) for e in load_contract())
+
+
+def reset_raw_dir(raw_dir: Path) -> None:
+    """Empty every entity folder of its CSV and Parquet files (before writing new data)."""
+    for entity in load_contract():
+        folder = raw_dir / entity
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in [*folder.glob("*.csv"), *folder.glob("*.parquet")]:
+            old.unlink()

@@ -31,6 +31,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from tqdm import tqdm
 
+from kam import contract
+
 TIER_POLICY = Path(__file__).resolve().parents[2] / "seeds" / "tier_policy.csv"
 CHUNK_SIZE = 20_000
 N_MONTHS = 36
@@ -459,11 +461,7 @@ def generate(raw_dir: Path, truth_dir: Path, n_customers: int = 2_000, seed: int
     """Write the demo raw data and its ground truth. Returns rows written per entity."""
     fmt = fmt or ("csv" if n_customers <= 50_000 else "parquet")
     window = Window.ending(last_month or default_last_month())
-    for entity in ENTITIES:
-        folder = raw_dir / entity
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in [*folder.glob("*.csv"), *folder.glob("*.parquet")]:
-            old.unlink()
+    contract.reset_raw_dir(raw_dir)
     truth_dir.mkdir(parents=True, exist_ok=True)
     managers = _managers(np.random.default_rng([seed, 10**9]), n_customers)
     written = dict.fromkeys(ENTITIES, 0)
@@ -495,9 +493,18 @@ def main(argv: list[str] | None = None) -> int:
                         help="default: csv up to 50,000 customers, parquet above")
     parser.add_argument("--no-bad-rows", action="store_true",
                         help="do not add the few bad rows that show quarantine at work")
+    parser.add_argument("--source", choices=["demo", "cdnow", "cdnow-master"], default="demo",
+                        help="demo (generated), or the real CDNOW sample (2,357 customers) or master (23,570)")
     args = parser.parse_args(argv)
     if args.scale < 1:
         parser.error("--scale must be at least 1")
+    if args.source != "demo":
+        from kam import cdnow
+
+        written = cdnow.write(args.raw_dir, args.source)
+        print(f"wrote {', '.join(f'{v:,} {k}' for k, v in written.items())} of CDNOW to {args.raw_dir}",
+              file=sys.stderr)
+        return 0
     written = generate(args.raw_dir, args.truth_dir, args.scale, args.seed, args.last_month,
                        args.format, not args.no_bad_rows)
     print(f"wrote {', '.join(f'{v:,} {k}' for k, v in written.items())} to {args.raw_dir}",

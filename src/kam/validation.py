@@ -81,7 +81,8 @@ def _checkpoint(context, name: str):
     batches = _get_or_add(lambda: asset.get_batch_definition("dataframe"),
                           lambda: asset.add_batch_definition_whole_dataframe("dataframe"))
     suite = context.suites.get(name)
-    if suite.id is None:  # a hand-written suite: saving it gives it (and its expectations) ids
+    if suite.id is None or any(e.id is None for e in suite.expectations):
+        # a hand-written suite or expectation: saving gives it ids (commit the result)
         suite = context.suites.add_or_update(suite)
     definition = _get_or_add(
         lambda: context.validation_definitions.get(name),

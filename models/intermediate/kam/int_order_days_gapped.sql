@@ -1,28 +1,35 @@
--- Each customer's order days with the gap since the previous one and its usual gap so far:
--- a high percentile of its own gaps up to that day (churn for non-contractual buyers is
--- judged against the account's own rhythm).
+-- Each customer's order days (same-day orders merged) with the gap since the previous one,
+-- its usual gap so far (a high percentile of its own gaps: churn for non-contractual buyers is
+-- judged against the account's own rhythm), and running revenue for the RFM summary.
 with order_days as (
-    select distinct customer_id, order_date
+    select
+        customer_id,
+        order_date,
+        sum(revenue) as revenue,
+        sum(gross_profit) as gross_profit
     from {{ ref('fct_orders') }}
     where is_completed
+    group by customer_id, order_date
 ),
 
 gaps as (
     select
         customer_id,
         order_date,
+        revenue,
+        gross_profit,
         row_number() over (partition by customer_id order by order_date) as n_order_days_to_date,
         {{ dbt.datediff('lag(order_date) over (partition by customer_id order by order_date)', 'order_date', 'day') }}
-            as gap_days
+            as gap_days,
+        sum(revenue) over (partition by customer_id order by order_date
+            rows between unbounded preceding and current row) as revenue_to_date,
+        first_value(revenue) over (partition by customer_id order by order_date) as first_day_revenue
     from order_days
 ),
 
 final as (
     select
-        customer_id,
-        order_date,
-        n_order_days_to_date,
-        gap_days,
+        *,
         quantile_cont(gap_days, {{ var('churn_gap_percentile') }}) over (
             partition by customer_id order by order_date
             rows between unbounded preceding and current row

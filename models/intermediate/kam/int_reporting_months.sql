@@ -17,7 +17,7 @@ bounds as (
     select
         cast({{ dbt.date_trunc('month', '(select min(event_date) from orders)') }} as date) as first_month_start,
         {%- if var('as_of_month_end') %}
-        cast('{{ var("as_of_month_end") }}' as date) as last_month_end
+        max(cast('{{ var("as_of_month_end") }}' as date)) as last_month_end  -- one row, like the else branch
         {%- else %}
         case
             when {{ dbt.date_trunc('month', 'max(event_date)') }} < {{ dbt.date_trunc('month', 'current_date') }}

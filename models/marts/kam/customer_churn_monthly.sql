@@ -16,6 +16,10 @@ churn_reasons as (
     select * from {{ ref('churn_reasons') }}
 ),
 
+predictions as (
+    select * from {{ ref('int_customer_months_clv_predicted') }}
+),
+
 rhythm as (
     select
         customer_months.customer_id,
@@ -109,9 +113,14 @@ final as (
 typed as (
     select
         final.*,
-        case when final.status = 'churned' then coalesce(churn_reasons.churn_type, 'unknown') end as churn_type
+        case when final.status = 'churned' then coalesce(churn_reasons.churn_type, 'unknown') end as churn_type,
+        -- BG/NBD as of this month (see clv_model_params): the model's view next to the rule's
+        predictions.p_alive,
+        predictions.expected_orders_90d
     from final
     left join churn_reasons on final.churn_reason_code = churn_reasons.churn_reason_code
+    left join predictions
+        on final.customer_id = predictions.customer_id and final.month_end = predictions.month_end
 )
 
 select * from typed

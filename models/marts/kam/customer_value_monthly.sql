@@ -8,6 +8,10 @@ rfm_segments as (
     select * from {{ ref('rfm_segments') }}
 ),
 
+predictions as (
+    select * from {{ ref('int_customer_months_clv_predicted') }}
+),
+
 measured as (
     select
         customer_id,
@@ -136,10 +140,15 @@ final as (
                 and banded.n_invoices_paid_on_time_12m = banded.n_invoices_due_12m
                 and banded.overdue_receivables <= 0 then 'qualified'
             else 'signed'
-        end as lifecycle_stage
+        end as lifecycle_stage,
+        -- Gamma-Gamma spend x lifetime margin, and the discounted 12-month CLV (BG/NBD)
+        predictions.expected_avg_order_profit,
+        predictions.clv_12m
     from banded
     left join rfm_segments
         on banded.r_score = rfm_segments.r_score and banded.fm_score = rfm_segments.fm_score
+    left join predictions
+        on banded.customer_id = predictions.customer_id and banded.month_end = predictions.month_end
 )
 
 select * from final
