@@ -13,6 +13,7 @@ MONTH     ?=
 REGION    ?=
 MANAGER   ?=
 INDUSTRY  ?=
+BENCH_SCALES ?= 20000 100000
 
 BIN := $(VENV)/bin
 # Nothing may wait on the network: dbt and Great Expectations telemetry off.
@@ -21,7 +22,7 @@ export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help setup data build check-raw validate docs report reports test browser lint sql clean
+.PHONY: help setup data build check-raw validate docs report reports test browser bench lint sql clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -68,6 +69,9 @@ browser:
 		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 			$$SUDO apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
+
+bench: $(VENV)/.installed ## Benchmark at BENCH_SCALES customers; writes bench/results.md (not a test)
+	$(BIN)/python bench/run.py --scales $(BENCH_SCALES)
 
 lint: $(VENV)/.installed ## Lint the Python with ruff
 	$(BIN)/ruff check src tests

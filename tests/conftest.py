@@ -35,6 +35,14 @@ def query(warehouse: Path, sql: str):
         con.close()
 
 
+def frame(warehouse: Path, sql: str):
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="session")
 def demo_raw(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("demo")

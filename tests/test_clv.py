@@ -8,19 +8,11 @@ import pytest
 from lifetimes import BetaGeoFitter, GammaGammaFitter
 from lifetimes.utils import summary_data_from_transaction_data
 
-from conftest import build_warehouse, query
+from conftest import build_warehouse, frame, query
 from kam import cdnow, clv
 
 CALIBRATION_END = "1997-09-30"
 
-
-def _frame(warehouse, sql) -> pd.DataFrame:
-    import duckdb
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +39,7 @@ def lifetimes_reference():
 
 def test_cdnow_rfm_summary_and_p_alive_match_lifetimes(cdnow_warehouse, lifetimes_reference):
     summary, bgf, _ = lifetimes_reference
-    ours = _frame(cdnow_warehouse, f"""
+    ours = frame(cdnow_warehouse, f"""
         select rfm.customer_id, rfm.frequency, rfm.recency_days, rfm.age_days, rfm.monetary_value,
                churn.p_alive
         from int_customer_months_rfm as rfm
@@ -66,7 +58,7 @@ def test_cdnow_rfm_summary_and_p_alive_match_lifetimes(cdnow_warehouse, lifetime
 
 def test_cdnow_parameters_match_lifetimes(cdnow_warehouse, lifetimes_reference):
     _, bgf, ggf = lifetimes_reference
-    params = _frame(cdnow_warehouse, f"""
+    params = frame(cdnow_warehouse, f"""
         select model, parameter, value, converged, n_customers, time_unit from clv_model_params
         where month_end = '{CALIBRATION_END}'""")
     assert params.converged.all() and (params.time_unit == "day").all()
@@ -113,7 +105,7 @@ def test_weighted_fit_equals_one_row_per_customer(lifetimes_reference):
 
 
 def test_a_month_with_too_few_customers_is_reported(handmade_warehouse):
-    params = _frame(handmade_warehouse, "select * from clv_model_params")
+    params = frame(handmade_warehouse, "select * from clv_model_params")
     assert len(params) and not params.converged.any()
     assert params.message.str.contains("fewer than").all()
     [(n, predicted)] = query(handmade_warehouse,
@@ -131,7 +123,7 @@ def _auc(score, label):
 
 def test_p_alive_and_status_find_the_generators_churn(demo_warehouse, demo_raw):
     truth = pd.read_parquet(demo_raw.parent / "truth" / "customer_truth.parquet")
-    last = _frame(demo_warehouse, """
+    last = frame(demo_warehouse, """
         select customer_id, p_alive, status from customer_churn_monthly
         where month_end = (select max(month_end) from customer_churn_monthly) and p_alive is not null""")
     joined = last.merge(truth, on="customer_id")

@@ -6,21 +6,13 @@ import pandas as pd
 import pytest
 
 import independent
-from conftest import query
+from conftest import frame, query
 
 
 @pytest.fixture(scope="module")
 def cleaned(demo_raw):
     return independent.clean(demo_raw)
 
-
-def _frame(warehouse, sql) -> pd.DataFrame:
-    import duckdb
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
 
 
 def _last_months(warehouse, n):
@@ -32,7 +24,7 @@ def test_value_band_matches_pandas(demo_warehouse, cleaned):
     _, orders, _ = cleaned
     for month_end in _last_months(demo_warehouse, 3) + [pd.Timestamp("2025-01-31")]:
         expected = independent.value_bands(orders, month_end).set_index("customer_id")
-        mart = _frame(demo_warehouse, f"""
+        mart = frame(demo_warehouse, f"""
             select customer_id, cast(round(gross_profit_12m * 100) as bigint) as gp_cents, value_band
             from customer_value_monthly
             where month_end = '{month_end.date()}' and value_band is not null""").set_index("customer_id")
@@ -46,7 +38,7 @@ def test_value_band_matches_pandas(demo_warehouse, cleaned):
 def test_churn_status_matches_pandas(demo_warehouse, cleaned):
     _, orders, surveys = cleaned
     for month_end in _last_months(demo_warehouse, 2) + [pd.Timestamp("2025-06-30")]:
-        mart = _frame(demo_warehouse, f"""
+        mart = frame(demo_warehouse, f"""
             select customer_id, status from customer_churn_monthly
             where month_end = '{month_end.date()}'""").set_index("customer_id").status
         expected = independent.churn_status(orders, surveys, mart.index, month_end)
@@ -59,7 +51,7 @@ def test_churn_status_matches_pandas(demo_warehouse, cleaned):
 def test_nps_matches_pandas(demo_warehouse, cleaned):
     _, _, surveys = cleaned
     expected = independent.nps_by_month(surveys)
-    mart = _frame(demo_warehouse, """
+    mart = frame(demo_warehouse, """
         select month_end, nps from satisfaction_monthly
         where dimension = 'all' and n_nps_responses > 0""")
     mart = mart.set_index(pd.to_datetime(mart.month_end)).nps
@@ -82,7 +74,7 @@ def test_marts_find_the_80_20_rule(demo_warehouse):
 
 def test_churn_concentrates_where_the_generator_put_it(demo_warehouse, demo_raw):
     truth = pd.read_parquet(demo_raw.parent / "truth" / "customer_truth.parquet")
-    last = _frame(demo_warehouse, """
+    last = frame(demo_warehouse, """
         select customer_id, status from customer_churn_monthly
         where month_end = (select max(month_end) from customer_churn_monthly)""")
     joined = last.merge(truth, on="customer_id")
@@ -92,7 +84,7 @@ def test_churn_concentrates_where_the_generator_put_it(demo_warehouse, demo_raw)
     assert gone.status.isin(["churned", "at_risk"]).mean() > 0.8
     assert staying.status.isin(["active", "new", "reactivated"]).mean() > 0.7
     # the high-hazard industries of the methodology churn more in the marts, as generated
-    rates = _frame(demo_warehouse, """
+    rates = frame(demo_warehouse, """
         select dimension_value in ('government', 'mining_manufacturing', 'real_estate') as is_high,
                sum(n_churned) * 1.0 / sum(n_accounts_start) as churn_rate
         from churn_rates_monthly where dimension = 'industry' group by 1""").set_index("is_high")

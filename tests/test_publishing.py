@@ -122,3 +122,22 @@ def test_analyses_compile_and_run(demo_warehouse):
     for path in compiled:
         con.execute(path.read_text()).fetchall()
     con.close()
+
+
+def test_rebuilding_unchanged_raw_data_gives_identical_marts(demo_raw, demo_warehouse, tmp_path):
+    again = build_warehouse(demo_raw, tmp_path / "kam.duckdb", validate=False)
+    con = duckdb.connect()
+    con.execute(f"attach '{demo_warehouse}' as first_build (read_only)")
+    con.execute(f"attach '{again}' as second_build (read_only)")
+    tables = [r[0] for r in con.execute("""
+        select table_name from duckdb_tables()
+        where database_name = 'first_build' and table_name not like 'base_raw__%'""").fetchall()]
+    assert "customer_value_monthly" in tables and "clv_model_params" in tables
+    for table in tables:
+        [(rows, differing)] = con.execute(f"""
+            select (select count(*) from first_build.main.{table}),
+                   (select count(*) from (select * from first_build.main.{table}
+                                          except all select * from second_build.main.{table}))
+                 + (select count(*) from (select * from second_build.main.{table}
+                                          except all select * from first_build.main.{table}))""").fetchone()
+        assert differing == 0, f"{table}: {differing} of {rows} rows differ between two builds"

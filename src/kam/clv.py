@@ -18,6 +18,7 @@ from scipy.optimize import minimize
 from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 BGNBD = ("r", "alpha", "a", "b")
+DAYS_PER_UNIT = {"day": 1, "week": 7}
 GAMMA_GAMMA = ("p", "q", "v")
 
 
@@ -134,6 +135,14 @@ def fit_gamma_gamma(summary: pd.DataFrame, start=(1.0, 1.0, 1.0)) -> Fit:
     params = {**fit.params, "v": fit.params["v"] / scale}
     ll = fit.log_likelihood + float(np.sum(weight * np.log(scale)))
     return Fit("gamma_gamma", params, ll, n, fit.converged, fit.message)
+
+
+def rfm_arrays(frame: pd.DataFrame, time_unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, t_x and T of int_customer_months_rfm rows, in whole units of the fit's time unit."""
+    per_unit = DAYS_PER_UNIT[time_unit]
+    return (frame.frequency.to_numpy(float),
+            np.floor(frame.recency_days.to_numpy(float) / per_unit),
+            np.floor(frame.age_days.to_numpy(float) / per_unit))
 
 
 def p_alive(params: dict, x, t_x, T) -> np.ndarray:

@@ -7,7 +7,6 @@ is that times the account's lifetime gross margin, so value stays profit, not re
 Months are processed one at a time and streamed out as Arrow batches.
 """
 
-import numpy as np
 import pyarrow as pa
 
 from kam import clv
@@ -35,7 +34,8 @@ def model(dbt, session):
     params["month_end"] = params.month_end.dt.date
     rfm = dbt.ref("int_customer_months_rfm")
     months = rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date
-    per_unit = {"day": 1.0, "week": 7.0}[params.time_unit.iloc[0]] if len(params) else 1.0
+    time_unit = params.time_unit.iloc[0] if len(params) else "day"
+    per_unit = clv.DAYS_PER_UNIT[time_unit]
 
     def batches():
         for month_end in months:
@@ -48,9 +48,7 @@ def model(dbt, session):
                    "expected_avg_order_profit": [None] * n, "clv_12m": [None] * n,
                    "clv_params_month_end": [bg_month] * n}
             if bg is not None:
-                x = frame.frequency.to_numpy(float)
-                t_x = np.floor(frame.recency_days.to_numpy(float) / per_unit)
-                age = np.floor(frame.age_days.to_numpy(float) / per_unit)
+                x, t_x, age = clv.rfm_arrays(frame, time_unit)
                 out["p_alive"] = clv.p_alive(bg, x, t_x, age)
                 out["expected_orders_90d"] = clv.expected_purchases(bg, 90 / per_unit, x, t_x, age)
                 if gg is not None:

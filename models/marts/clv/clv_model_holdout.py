@@ -43,7 +43,7 @@ def model(dbt, session):
     churn = dbt.ref("customer_churn_monthly")
     order_days = dbt.ref("int_order_days_gapped")
     months = list(rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date)
-    per_unit = {"day": 1.0, "week": 7.0}[params.time_unit.iloc[0]] if len(params) else 1.0
+    time_unit = params.time_unit.iloc[0] if len(params) else "day"
     rows = []
     for i, month_end in enumerate(months[: max(len(months) - horizon, 0)]):
         horizon_end = months[i + horizon]
@@ -58,11 +58,9 @@ def model(dbt, session):
         status = churn.filter(f"month_end = DATE '{month_end}'").select("customer_id, status").df()
         frame = frame.merge(actual, on="customer_id", how="left").merge(status, on="customer_id", how="left")
         frame["orders"] = frame.orders.fillna(0)
-        x = frame.frequency.to_numpy(float)
-        t_x = np.floor(frame.recency_days.to_numpy(float) / per_unit)
-        age = np.floor(frame.age_days.to_numpy(float) / per_unit)
+        x, t_x, age = clv.rfm_arrays(frame, time_unit)
         days = (pd.Timestamp(horizon_end) - pd.Timestamp(month_end)).days
-        expected = clv.expected_purchases(bg, days / per_unit, x, t_x, age)
+        expected = clv.expected_purchases(bg, days / clv.DAYS_PER_UNIT[time_unit], x, t_x, age)
         alive = clv.p_alive(bg, x, t_x, age)
         no_order = frame.orders.to_numpy() == 0
         rows.append({

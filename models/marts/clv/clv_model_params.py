@@ -30,7 +30,7 @@ def model(dbt, session):
     dbt.config(materialized="table")
     time_unit = dbt.config.get("clv_time_unit")
     min_repeat = int(dbt.config.get("clv_min_repeat_customers"))
-    per_unit = {"day": 1, "week": 7}[time_unit]
+    per_unit = clv.DAYS_PER_UNIT[time_unit]
     rfm = dbt.ref("int_customer_months_rfm")
     months = rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date
     rows, start_bg, start_gg = [], (1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0)
