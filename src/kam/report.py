@@ -205,23 +205,32 @@ def pareto(con, scope: Scope) -> pd.DataFrame:
     return frame
 
 
+def _with_comparisons(con, scope: Scope, sql: str, key: str, value: str) -> pd.DataFrame:
+    """A per-month breakdown with `value` this month, last month and a year ago."""
+    now = query(con, scope, sql, month_end=scope.month_end)
+    for label, months in (("last_month", -1), ("year_ago", -12)):
+        then = query(con, scope, sql, month_end=scope.shifted(months))[[key, value]]
+        now = now.merge(then.rename(columns={value: f"{value}_{label}"}), on=key, how="left")
+    return now
+
+
 def value_bands(con, scope: Scope) -> pd.DataFrame:
-    return query(con, scope, """
+    return _with_comparisons(con, scope, """
         select value_band as band, count(*) as accounts, sum(gross_profit_12m) as gross_profit_12m,
             sum(revenue_12m) as revenue_12m
         from customer_value_monthly
         where month_end = $month_end and value_band is not null
             and customer_id in (select customer_id from scope)
-        group by 1 order by 1""", month_end=scope.month_end)
+        group by 1 order by 1""", "band", "accounts")
 
 
 def tier_distribution(con, scope: Scope) -> pd.DataFrame:
-    return query(con, scope, """
+    return _with_comparisons(con, scope, """
         select tier, min(tier_rank) as tier_rank, count(*) as accounts,
             sum(gross_profit_12m) as gross_profit_12m
         from customer_tier_monthly
         where month_end = $month_end and customer_id in (select customer_id from scope)
-        group by tier order by tier_rank""", month_end=scope.month_end)
+        group by tier order by tier_rank""", "tier", "accounts")
 
 
 def tier_migration(con, scope: Scope) -> pd.DataFrame:
@@ -339,7 +348,7 @@ def coverage(con, scope: Scope, by: str = "account_manager") -> pd.DataFrame:
     """Visits and calls owed against delivered for live accounts, by manager or tier."""
     if by not in ("account_manager", "tier"):
         raise ValueError(by)
-    return query(con, scope, f"""
+    return _with_comparisons(con, scope, f"""
         select tiers.{by},
             count(*) as accounts,
             count(*) filter (where tiers.is_key_account) as key_accounts,
@@ -357,7 +366,7 @@ def coverage(con, scope: Scope, by: str = "account_manager") -> pd.DataFrame:
         where tiers.month_end = $month_end and churn.status in ('new', 'active', 'at_risk', 'reactivated')
             and (tiers.visits_owed_per_quarter > 0 or tiers.calls_owed_per_month > 0)
             and tiers.customer_id in (select customer_id from scope)
-        group by 1 order by coverage_rate, 1""", month_end=scope.month_end)
+        group by 1 order by coverage_rate, 1""", by, "coverage_rate")
 
 
 def satisfaction_trend(con, scope: Scope, months: int = 24) -> pd.DataFrame:
@@ -385,13 +394,13 @@ def satisfaction_dimensions(con, scope: Scope) -> pd.DataFrame:
 
 def survey_coverage(con, scope: Scope) -> pd.DataFrame:
     """Key accounts surveyed in the last 6 months (the methodology: twice a year), by tier."""
-    return query(con, scope, """
+    return _with_comparisons(con, scope, """
         select tier, count(*) as key_accounts,
             avg(case when is_surveyed_6m then 1.0 else 0 end) as surveyed_6m
         from customer_tier_monthly
         where month_end = $month_end and is_key_account
             and customer_id in (select customer_id from scope)
-        group by tier order by min(tier_rank)""", month_end=scope.month_end)
+        group by tier order by min(tier_rank)""", "tier", "surveyed_6m")
 
 
 def model_quality(con) -> pd.DataFrame | None:
