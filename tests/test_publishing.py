@@ -133,11 +133,14 @@ def test_rebuilding_unchanged_raw_data_gives_identical_marts(demo_raw, demo_ware
         select table_name from duckdb_tables()
         where database_name = 'first_build' and table_name not like 'base_raw__%'""").fetchall()]
     assert "customer_value_monthly" in tables and "clv_model_params" in tables
+    differences = {}
     for table in tables:
-        [(rows, differing)] = con.execute(f"""
+        rows, differing = con.execute(f"""
             select (select count(*) from first_build.main.{table}),
                    (select count(*) from (select * from first_build.main.{table}
                                           except all select * from second_build.main.{table}))
                  + (select count(*) from (select * from second_build.main.{table}
                                           except all select * from first_build.main.{table}))""").fetchone()
-        assert differing == 0, f"{table}: {differing} of {rows} rows differ between two builds"
+        if differing:
+            differences[table] = f"{differing} of {rows} rows"
+    assert not differences, f"tables that differ between two builds: {differences}"

@@ -58,7 +58,7 @@ def value_bands(bands: pd.DataFrame) -> Figure:
 def tier_distribution(tiers: pd.DataFrame) -> Figure:
     fig, ax = _figure("Accounts by tier", size=(8, 4.5))
     ax.barh(tiers.tier[::-1], tiers.accounts[::-1], color="#2166ac")
-    ax.set_xlabel("Accounts")
+    ax.set_xlabel("Accounts (count)")
     ax.set_ylabel("Tier")
     ax.xaxis.set_major_formatter(THOUSANDS)
     fig.tight_layout()
@@ -80,7 +80,7 @@ def churn_reasons(reasons: pd.DataFrame) -> Figure:
     fig, ax = _figure("Why accounts left (churn in the last 12 months)")
     colours = reasons.churn_type.map({"voluntary": "#d6604d", "passive": "#4393c3"}).fillna("grey")
     ax.barh(reasons.reason[::-1], reasons.accounts[::-1], color=list(colours[::-1]))
-    ax.set_xlabel("Accounts churned (red: voluntary, blue: passive, grey: unknown)")
+    ax.set_xlabel("Accounts churned (count; red: voluntary, blue: passive, grey: unknown)")
     ax.set_ylabel("Reason")
     fig.tight_layout()
     return fig

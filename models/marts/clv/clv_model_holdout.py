@@ -57,6 +57,7 @@ def model(dbt, session):
         ).aggregate("customer_id, count(*) as orders", "customer_id").df()
         status = churn.filter(f"month_end = DATE '{month_end}'").select("customer_id, status").df()
         frame = frame.merge(actual, on="customer_id", how="left").merge(status, on="customer_id", how="left")
+        frame = frame.sort_values("customer_id", ignore_index=True)  # sums independent of scan order
         frame["orders"] = frame.orders.fillna(0)
         x, t_x, age = clv.rfm_arrays(frame, time_unit)
         days = (pd.Timestamp(horizon_end) - pd.Timestamp(month_end)).days

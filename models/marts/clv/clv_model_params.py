@@ -35,10 +35,11 @@ def model(dbt, session):
     months = rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date
     rows, start_bg, start_gg = [], (1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0)
     for month_end in months:
+        # rows in a fixed order: floating-point sums must not depend on DuckDB's scan order
         month = rfm.filter(f"month_end = DATE '{month_end}'")
         summary = month.aggregate(
             f"frequency, floor(recency_days / {per_unit}) as recency, floor(age_days / {per_unit}) as T, "
-            "count(*) as weight", "frequency, recency, T").df()
+            "count(*) as weight", "frequency, recency, T").order("frequency, recency, T").df()
         repeat_buyers = int(summary.loc[summary.frequency > 0, "weight"].sum())
         if repeat_buyers < min_repeat:
             message = f"{repeat_buyers} customers with a repeat purchase, fewer than {min_repeat}"
@@ -48,7 +49,8 @@ def model(dbt, session):
         else:
             bg = clv.fit_bgnbd(summary, start_bg)
             spend = month.filter("frequency > 0 and monetary_value > 0").aggregate(
-                "frequency, monetary_value, count(*) as weight", "frequency, monetary_value").df()
+                "frequency, monetary_value, count(*) as weight", "frequency, monetary_value"
+            ).order("frequency, monetary_value").df()
             gg = clv.fit_gamma_gamma(spend, start_gg)
         # a converged fit is the best start for the next month's
         if bg.converged:
