@@ -30,6 +30,7 @@ def _last_good(params, model, month_end):
 def model(dbt, session):
     dbt.config(materialized="table")
     rate = float(dbt.config.get("clv_annual_discount_rate"))
+    # dbt reads a Python model's dependencies from its own dbt.ref calls, so they stay here
     params = dbt.ref("clv_model_params").df()
     params["month_end"] = params.month_end.dt.date
     rfm = dbt.ref("int_customer_months_rfm")

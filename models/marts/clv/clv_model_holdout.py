@@ -37,6 +37,7 @@ def auc(score, label):
 def model(dbt, session):
     dbt.config(materialized="table")
     horizon = int(dbt.config.get("clv_holdout_months"))
+    # dbt reads a Python model's dependencies from its own dbt.ref calls, so they stay here
     params = dbt.ref("clv_model_params").df()
     params["month_end"] = params.month_end.dt.date
     rfm = dbt.ref("int_customer_months_rfm")
