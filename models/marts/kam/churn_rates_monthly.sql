@@ -99,33 +99,40 @@ month_totals as (
     where dimension = 'all'
 ),
 
-final as (
+based as (
+    -- churn_reason rows are measured against the month's whole base
     select
-        by_dimension.month_end,
-        by_dimension.dimension,
-        by_dimension.dimension_value,
+        by_dimension.*,
         case when by_dimension.dimension = 'churn_reason' then month_totals.n_accounts_start
-            else by_dimension.n_accounts_start end as n_accounts_start,
-        by_dimension.n_churned,
-        cast(by_dimension.n_churned as double) / nullif(
-            case when by_dimension.dimension = 'churn_reason' then month_totals.n_accounts_start
-                else by_dimension.n_accounts_start end, 0) as logo_churn_rate,
-        cast(by_dimension.n_churned as double) / nullif(month_totals.n_churned, 0) as share_of_churned,
+            else by_dimension.n_accounts_start end as base_accounts,
         case when by_dimension.dimension = 'churn_reason' then month_totals.revenue_12m_start
-            else by_dimension.revenue_12m_start end as revenue_12m_start,
-        by_dimension.revenue_12m_churned,
-        cast(by_dimension.revenue_12m_churned as double) / nullif(
-            case when by_dimension.dimension = 'churn_reason' then month_totals.revenue_12m_start
-                else by_dimension.revenue_12m_start end, 0) as revenue_churn_rate,
-        case when months.has_two_years then
-            cast(by_dimension.cohort_revenue_12m as double) / nullif(by_dimension.cohort_revenue_12m_year_ago, 0)
-        end as net_revenue_retention,
-        case when months.has_two_years then
-            cast(by_dimension.cohort_revenue_12m_capped as double) / nullif(by_dimension.cohort_revenue_12m_year_ago, 0)
-        end as gross_revenue_retention
+            else by_dimension.revenue_12m_start end as base_revenue_12m,
+        month_totals.n_churned as month_churned,
+        months.has_two_years
     from by_dimension
     inner join month_totals on by_dimension.month_end = month_totals.month_end
     inner join months on by_dimension.month_end = months.month_end
+),
+
+final as (
+    select
+        month_end,
+        dimension,
+        dimension_value,
+        base_accounts as n_accounts_start,
+        n_churned,
+        cast(n_churned as double) / nullif(base_accounts, 0) as logo_churn_rate,
+        cast(n_churned as double) / nullif(month_churned, 0) as share_of_churned,
+        base_revenue_12m as revenue_12m_start,
+        revenue_12m_churned,
+        cast(revenue_12m_churned as double) / nullif(base_revenue_12m, 0) as revenue_churn_rate,
+        case when has_two_years then
+            cast(cohort_revenue_12m as double) / nullif(cohort_revenue_12m_year_ago, 0)
+        end as net_revenue_retention,
+        case when has_two_years then
+            cast(cohort_revenue_12m_capped as double) / nullif(cohort_revenue_12m_year_ago, 0)
+        end as gross_revenue_retention
+    from based
 )
 
 select * from final
