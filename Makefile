@@ -8,6 +8,8 @@ WAREHOUSE ?= warehouse/kam.duckdb
 SCALE     ?= 2000
 SEED      ?= 42
 SOURCE    ?= demo
+APPEND    ?=
+FULL      ?=
 Q         ?=
 MONTH     ?=
 REGION    ?=
@@ -17,7 +19,7 @@ BENCH_SCALES ?= 20000 100000
 
 BIN := $(VENV)/bin
 # Nothing may wait on the network: dbt and Great Expectations telemetry off.
-export RAW_DIR WAREHOUSE SCALE SEED
+export RAW_DIR WAREHOUSE SCALE SEED FULL
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
@@ -36,13 +38,14 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed ## Create or refresh the virtualenv from the pinned dependencies
 
-data: $(VENV)/.installed ## Demo raw data into RAW_DIR (SCALE, SEED), or real data: SOURCE=cdnow|cdnow-master
-	$(BIN)/kam data --raw-dir $(RAW_DIR) --truth-dir $(dir $(patsubst %/,%,$(RAW_DIR)))truth --scale $(SCALE) --seed $(SEED) --source $(SOURCE)
+data: $(VENV)/.installed ## Demo raw data into RAW_DIR (SCALE, SEED; APPEND=1 adds the next month), or SOURCE=cdnow|cdnow-master
+	$(BIN)/kam data --raw-dir $(RAW_DIR) --truth-dir $(dir $(patsubst %/,%,$(RAW_DIR)))truth \
+		$(if $(APPEND),--append-month,--scale $(SCALE) --seed $(SEED) --source $(SOURCE))
 
 check-raw: $(VENV)/.installed ## Check the raw files' structure against the contract
 	$(BIN)/kam check-raw
 
-build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build, validate, publish WAREHOUSE, latest report
+build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build (incremental; FULL=1 rebuilds all), validate, publish, latest report
 	$(BIN)/kam build
 	$(BIN)/kam report
 

@@ -48,12 +48,15 @@
 {% macro raw_files(entity) %}
     {#- The entity's files, split by format; a structural problem stops the build here. -#}
     {%- set folder = var('raw_dir') ~ '/' ~ entity -%}
-    {%- set listing = run_query("select file from glob('" ~ folder ~ "/*') order by file") -%}
+    {#- files in the folder and its subfolders (e.g. one per month); dot names are skipped -#}
+    {%- set listing = run_query("select file from glob('" ~ folder ~ "/**') order by file") -%}
     {%- set files = {'csv': [], 'parquet': []} -%}
     {%- for path in listing.columns[0].values() -%}
-        {%- set name = path.split('/')[-1] -%}
-        {%- set extension = name.split('.')[-1].lower() -%}
-        {%- if name.startswith('.') -%}
+        {%- set parts = path[folder | length + 1:].split('/') -%}
+        {%- set extension = parts[-1].split('.')[-1].lower() -%}
+        {%- set hidden = [] -%}
+        {%- for part in parts if part.startswith('.') -%}{%- do hidden.append(part) -%}{%- endfor -%}
+        {%- if hidden -%}
         {%- elif extension in files -%}
             {%- do files[extension].append(path) -%}
         {%- else -%}

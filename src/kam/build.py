@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -48,9 +51,40 @@ def dbt_env(raw_dir: Path, database: Path) -> dict[str, str]:
     return env
 
 
+# What the marts are computed by: a change here makes the next build a full refresh, since the
+# months kept from the published warehouse would be stale (raw data changes are found per month
+# by int_build_months instead).
+SIGNATURE_PATHS = ("dbt_project.yml", "models", "macros", "seeds", "src/kam/clv.py")
+
+
+def signature(dbt_args: list[str]) -> str:
+    digest = hashlib.sha256(json.dumps(dbt_args).encode())
+    for name in SIGNATURE_PATHS:
+        root = warehouse.PROJECT_DIR / name
+        for path in sorted([root] if root.is_file() else (p for p in root.rglob("*") if p.is_file())):
+            digest.update(path.relative_to(warehouse.PROJECT_DIR).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _mode(target: Path, full: bool, build_signature: str) -> str:
+    """'incremental' when the published warehouse was built by the same models and settings."""
+    if full:
+        return "full"
+    previous = warehouse.build_info(target)
+    if previous is None:
+        return "full"
+    if previous["signature"] != build_signature:
+        _say("models, seeds or settings changed since the published build: full refresh")
+        return "full"
+    return "incremental"
+
+
 def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str],
-          validate: bool = True) -> None:
-    """validate=False skips the gate (tests of staging on deliberately bad data only)."""
+          validate: bool = True, full: bool = False) -> str:
+    """Build and publish; incremental from the published warehouse unless full (or it cannot
+    be). validate=False skips the gate (tests of staging on deliberately bad data only).
+    Returns the mode used."""
     started = time.monotonic()
     if not contract.has_raw_data(raw_dir):
         _say(f"{raw_dir} is empty: generating demo data ({scale:,} customers, seed {seed})")
@@ -61,13 +95,23 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = warehouse.staging_path(target)
     warehouse.discard(staging)
+    build_signature = signature(dbt_args)
+    mode = _mode(target, full, build_signature)
     try:
-        _say(f"dbt build into {staging}")
-        dbt(["build", *dbt_args], dbt_env(raw_dir, staging))
+        if mode == "incremental":
+            _say(f"incremental build: copying {target} to {staging}")
+            shutil.copyfile(target, staging)
+            dbt(["build", *dbt_args], dbt_env(raw_dir, staging))
+        else:
+            _say(f"full build into {staging}")
+            dbt(["build", "--full-refresh", *dbt_args], dbt_env(raw_dir, staging))
+        months = warehouse.months_rebuilt(staging)
+        _say(f"months rebuilt: {_describe_months(months)}")
         if validate:
-            _say("validating with Great Expectations")
-            for warning in validation.validate(staging):
+            _say("validating with Great Expectations" + (" the months rebuilt" if mode == "incremental" else ""))
+            for warning in validation.validate(staging, months if mode == "incremental" else None):
                 _say(f"warning: {warning}")
+        warehouse.record_build(staging, build_signature, mode, months)
         warehouse.publish(staging, target)
     except BaseException:
         warehouse.discard(staging)
@@ -75,4 +119,13 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
             f"nothing was published at {target}"
         _say(f"build failed: {kept}")
         raise
-    _say(f"published {target} in {time.monotonic() - started:.0f} s")
+    _say(f"published {target} ({mode} build) in {time.monotonic() - started:.0f} s")
+    return mode
+
+
+def _describe_months(months: list) -> str:
+    if not months:
+        return "none (the raw data did not change)"
+    if len(months) == 1:
+        return f"{months[0]:%Y-%m}"
+    return f"{len(months)}, {months[0]:%Y-%m} to {months[-1]:%Y-%m}"

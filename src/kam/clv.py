@@ -137,6 +137,13 @@ def fit_gamma_gamma(summary: pd.DataFrame, start=(1.0, 1.0, 1.0)) -> Fit:
     return Fit("gamma_gamma", params, ll, n, fit.converged, fit.message)
 
 
+def months_rebuilt(months, build_months) -> list:
+    """The months of `months` this build recomputes (a DuckDB relation of int_build_months
+    gives the first; see macros/incremental_months.sql)."""
+    first = build_months.filter("is_rebuilt").aggregate("min(month_end) as first").fetchall()[0][0]
+    return [m for m in months if first is not None and m >= first]
+
+
 def rfm_arrays(frame: pd.DataFrame, time_unit: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """x, t_x and T of int_customer_months_rfm rows, in whole units of the fit's time unit."""
     per_unit = DAYS_PER_UNIT[time_unit]

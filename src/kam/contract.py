@@ -63,7 +63,9 @@ def raw_files(raw_dir: Path, entity: str) -> list[Path]:
     folder = raw_dir / entity
     if not folder.is_dir():
         raise ContractError(f"{folder}: the folder for raw entity '{entity}' is missing")
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # files directly in the folder or in subfolders (e.g. one per month); dot names are skipped
+    files = sorted(p for p in folder.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(folder).parts))
     for path in files:
         if path.suffix.lower() not in (".csv", ".parquet"):
             raise ContractError(f"{path}: raw files must be .csv or .parquet; move this file out")
@@ -92,7 +94,8 @@ def check_raw(raw_dir: Path) -> dict[str, int]:
 
 def has_raw_data(raw_dir: Path) -> bool:
     """True when any entity folder holds a file (an empty raw folder gets demo data)."""
-    return any((raw_dir / e).is_dir() and any((raw_dir / e).iterdir()) for e in load_contract())
+    return any((raw_dir / e).is_dir() and any(p.is_file() for p in (raw_dir / e).rglob("*"))
+               for e in load_contract())
 
 
 def reset_raw_dir(raw_dir: Path) -> None:
@@ -100,5 +103,8 @@ def reset_raw_dir(raw_dir: Path) -> None:
     for entity in load_contract():
         folder = raw_dir / entity
         folder.mkdir(parents=True, exist_ok=True)
-        for old in [*folder.glob("*.csv"), *folder.glob("*.parquet")]:
+        for old in [*folder.rglob("*.csv"), *folder.rglob("*.parquet")]:
             old.unlink()
+        for sub in sorted((d for d in folder.rglob("*") if d.is_dir()), reverse=True):
+            if not any(sub.iterdir()):
+                sub.rmdir()

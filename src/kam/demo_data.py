@@ -2,7 +2,14 @@
 
 Customers are simulated in fixed-size chunks, each with its own random stream derived from
 (seed, chunk number), so the output is the same bytes for the same arguments and memory stays
-bounded at any scale. Every chunk writes one file per entity (``part-00000.csv`` ...).
+bounded at any scale. Files are partitioned by month (``orders/2026-10/part-00000.parquet``: the
+month of the order, contact, survey or customer creation), one file per month and load, written
+chunk by chunk.
+
+The simulation runs FUTURE_MONTHS past the last written month and writes only what is known by
+then, so ``--append-month`` can write the next month of the same story as a new load (new files
+in that month's folders; rows already written are not rewritten, so payments that arrive later
+for orders already written stay unknown in the demo).
 
 What the simulation carries (and writes as ground truth outside the raw folder):
 - value: monthly spend is lognormal (sigma 1.6), so about 20% of accounts carry about 80% of
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +44,10 @@ from kam import contract
 TIER_POLICY = Path(__file__).resolve().parents[2] / "seeds" / "tier_policy.csv"
 CHUNK_SIZE = 20_000
 N_MONTHS = 36
+FUTURE_MONTHS = 12  # simulated beyond the written months, for --append-month
+MANIFEST = ".demo.json"  # in the raw folder: what was generated, so a month can be appended
+DATE_COLUMNS = {"customers": "created_date", "orders": "order_date", "contacts": "contact_date",
+                "surveys": "survey_date"}
 
 INDUSTRIES = np.array([
     "government", "mining_manufacturing", "real_estate", "finance", "retail_trade",
@@ -90,19 +102,25 @@ ENTITIES = ("customers", "orders", "contacts", "surveys")
 
 @dataclass(frozen=True)
 class Window:
-    """The 36 full months of data ending with ``last_month`` (a date inside that month)."""
+    """The simulated months: N_MONTHS up to ``first_last_month`` (the first load's last month)
+    and FUTURE_MONTHS after it; ``n_known`` of them are known (written) so far."""
 
-    month_starts: np.ndarray  # datetime64[D], one per month
+    month_starts: np.ndarray  # datetime64[D], one per simulated month
     month_days: np.ndarray    # days in each month
-    end: np.datetime64        # last day of the window
+    n_known: int              # months known at the cut
 
     @classmethod
-    def ending(cls, last_month: dt.date) -> Window:
-        last = np.datetime64(last_month.replace(day=1), "M")
-        months = np.arange(last - (N_MONTHS - 1), last + 1)
+    def of(cls, first_last_month: dt.date, n_appended: int = 0) -> Window:
+        last = np.datetime64(first_last_month.replace(day=1), "M")
+        months = np.arange(last - (N_MONTHS - 1), last + FUTURE_MONTHS + 1)
         starts = months.astype("datetime64[D]")
         ends = (months + 1).astype("datetime64[D]")
-        return cls(starts, (ends - starts).astype(int), ends[-1] - 1)
+        return cls(starts, (ends - starts).astype(int), N_MONTHS + n_appended)
+
+    @property
+    def end(self) -> np.datetime64:
+        """The cut: the last day of the last known month; nothing after it is written."""
+        return self.month_starts[self.n_known - 1] + self.month_days[self.n_known - 1] - 1
 
 
 def default_last_month(today: dt.date | None = None) -> dt.date:
@@ -156,7 +174,7 @@ def _person_names(rng: np.random.Generator, n: int) -> np.ndarray:
 def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window,
                     managers: tuple[np.ndarray, np.ndarray]) -> dict[str, pd.DataFrame]:
     rng = np.random.default_rng([seed, chunk])
-    T = N_MONTHS
+    T = len(window.month_starts)
     ids = np.array([f"C{first_id + i:07d}" for i in range(n)])
 
     # --- customer profile -------------------------------------------------------------
@@ -190,13 +208,16 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
     created_month = np.where(before, -rng.integers(1, 48, n), rng.integers(0, T, n))
     created_date = (window.month_starts[0].astype("datetime64[M]") + created_month).astype(
         "datetime64[D]") + rng.integers(0, 28, n)
-    prospect = rng.random(n) < 0.06
+    never_signs = rng.random(n) < 0.06
     signed_month = created_month + rng.integers(0, 3, n)
     signed_date = np.maximum(created_date + rng.integers(3, 60, n),
                              (window.month_starts[0].astype("datetime64[M]") + signed_month)
                              .astype("datetime64[D]"))
-    prospect |= signed_date > window.end  # not signed yet when the data ends
-    starts = np.where(prospect, T + 1, np.maximum(signed_month, 0))
+    # The simulation never looks at the cut (the random streams stay the same whatever is
+    # written); what is not known by the cut is blanked or left out when writing.
+    prospect = never_signs | (signed_date > window.end)  # not signed by the cut
+    signed_idx = (signed_date.astype("datetime64[M]") - window.month_starts[0].astype("datetime64[M]")).astype(int)
+    starts = np.where(never_signs, T + 1, np.maximum(signed_idx, 0))  # orders from the signing month
 
     # --- monthly churn simulation ------------------------------------------------------
     alive = np.ones(n, bool)
@@ -326,8 +347,6 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
     c_date = np.concatenate([c_date, fu_date])
     c_channel = np.concatenate([c_channel, np.full(len(fu_cust), "call")])
     c_topic = np.concatenate([c_topic, np.full(len(fu_cust), "support")])
-    keep = c_date <= window.end
-    c_cust, c_date, c_channel, c_topic = c_cust[keep], c_date[keep], c_channel[keep], c_topic[keep]
     order = np.lexsort((c_date, c_cust))
     c_cust, c_date, c_channel, c_topic = c_cust[order], c_date[order], c_channel[order], c_topic[order]
     n_c = len(c_cust)
@@ -363,8 +382,6 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
     s_date = np.concatenate([r_date, t_date, e_date])
     s_type = np.concatenate([np.full(len(r_cust), "relationship"), np.full(len(t_cust), "transactional"),
                              np.full(len(churners), "exit")])
-    keep = s_date <= window.end
-    s_cust, s_date, s_type = s_cust[keep], s_date[keep], s_type[keep]
     order = np.lexsort((s_date, s_cust))
     s_cust, s_date, s_type = s_cust[order], s_date[order], s_type[order]
     n_s = len(s_cust)
@@ -400,6 +417,7 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
     })
     month_end = lambda t: np.where(t >= 0, (window.month_starts.astype("datetime64[M]")[  # noqa: E731
         np.clip(t, 0, T - 1)] + 1).astype("datetime64[D]") - 1, np.datetime64("NaT"))
+    known = lambda t: np.where(t < window.n_known, t, -1)  # noqa: E731  what happened by the cut
     truth = pd.DataFrame({
         "customer_id": ids,
         "monthly_spend": np.round(spend, 2),
@@ -409,11 +427,11 @@ def _simulate_chunk(chunk: int, first_id: int, n: int, seed: int, window: Window
         "satisfaction": np.round(satisfaction, 3),
         "is_prospect": prospect,
         # the month in which the account stopped ordering (no orders from this month on)
-        "true_churn_month_end": month_end(first_churn),
-        "true_churn_reason": np.where(first_churn >= 0, REASONS[np.maximum(reason_idx, 0)], None),
-        "reactivated_month_end": month_end(reactivated),
-        "is_churned_at_end": ~active[:, -1] & (starts < T),
-    })
+        "true_churn_month_end": month_end(known(first_churn)),
+        "true_churn_reason": np.where(known(first_churn) >= 0, REASONS[np.maximum(reason_idx, 0)], None),
+        "reactivated_month_end": month_end(known(reactivated)),
+        "is_churned_at_end": ~active[:, window.n_known - 1] & (starts < window.n_known),
+    })[created_date <= window.end]
     return {"customers": customers, "orders": orders, "contacts": contacts, "surveys": surveys,
             "truth": truth}
 
@@ -443,42 +461,110 @@ def _inject_bad_rows(tables: dict[str, pd.DataFrame], rng: np.random.Generator) 
     tables["contacts"] = pd.concat([contacts, no_key])
 
 
-def _write(df: pd.DataFrame, path: Path, fmt: str) -> None:
+def _arrow(df: pd.DataFrame) -> pa.Table:
     table = pa.Table.from_pandas(df, preserve_index=False)
-    # Calendar dates are dates; only contact_date carries a time of day.
     for i, field in enumerate(table.schema):
+        # calendar dates are dates; only contact_date carries a time of day
         if pa.types.is_timestamp(field.type) and field.name != "contact_date":
             table = table.set_column(i, field.name, table.column(i).cast(pa.date32()))
-    if fmt == "parquet":
-        pq.write_table(table, path.with_suffix(".parquet"), compression="zstd")
-    else:
-        pacsv.write_csv(table, path.with_suffix(".csv"))
+        # a column that is empty in one chunk is still text in the next
+        elif pa.types.is_null(field.type):
+            table = table.set_column(i, field.name, table.column(i).cast(pa.string()))
+    return table
+
+
+class _MonthFiles:
+    """One file per entity and month, written chunk by chunk (memory stays one chunk)."""
+
+    def __init__(self, raw_dir: Path, fmt: str):
+        self.raw_dir, self.fmt, self.writers, self.schemas = raw_dir, fmt, {}, {}
+        self.written = dict.fromkeys(ENTITIES, 0)
+
+    def write(self, entity: str, df: pd.DataFrame, months: pd.Series) -> None:
+        for month, part in df.groupby(months.to_numpy(), sort=True):
+            table = _arrow(part)
+            schema = self.schemas.setdefault(entity, table.schema)
+            table = table.cast(schema)
+            key = (entity, month)
+            if key not in self.writers:
+                folder = self.raw_dir / entity / month
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"part-00000.{self.fmt}"
+                self.writers[key] = (pq.ParquetWriter(path, schema, compression="zstd")
+                                     if self.fmt == "parquet" else pacsv.CSVWriter(path, schema))
+            self.writers[key].write_table(table)
+            self.written[entity] += len(part)
+
+    def close(self) -> None:
+        for writer in self.writers.values():
+            writer.close()
+
+
+def _month_keys(df: pd.DataFrame, entity: str, fallback: str) -> pd.Series:
+    """YYYY-MM of each row's date; rows whose date does not parse go to the load's last month."""
+    dates = pd.to_datetime(df[DATE_COLUMNS[entity]], errors="coerce")
+    return dates.dt.strftime("%Y-%m").fillna(fallback)
+
+
+def _load(raw_dir: Path, truth_dir: Path, manifest: dict, progress: bool) -> dict[str, int]:
+    """Simulate every chunk and write the rows dated in the load's months (and the truth at the cut)."""
+    window = Window.of(dt.date.fromisoformat(manifest["first_last_month"]), manifest["months_appended"])
+    n_customers, seed, fmt = manifest["scale"], manifest["seed"], manifest["format"]
+    initial = manifest["months_appended"] == 0
+    load_start = window.month_starts[0 if initial else window.n_known - 1]
+    last_key = str(window.end)[:7]
+    managers = _managers(np.random.default_rng([seed, 10**9]), n_customers)
+    files = _MonthFiles(raw_dir, fmt)
+    truth_parts = []
+    n_chunks = -(-n_customers // CHUNK_SIZE)
+    try:
+        for chunk in tqdm(range(n_chunks), desc=f"demo data to {last_key}", unit="chunk", disable=not progress):
+            first = chunk * CHUNK_SIZE
+            tables = _simulate_chunk(chunk, first + 1, min(CHUNK_SIZE, n_customers - first), seed, window, managers)
+            truth_parts.append(tables.pop("truth"))
+            for entity in ENTITIES:
+                dates = pd.to_datetime(tables[entity][DATE_COLUMNS[entity]])
+                # the initial load also writes customers created before the first month
+                in_load = (dates <= window.end) & ((dates >= load_start) | (initial and entity == "customers"))
+                tables[entity] = tables[entity][in_load.to_numpy()]
+            if manifest["bad_rows"] and initial and fmt == "csv":
+                _inject_bad_rows(tables, np.random.default_rng([seed, chunk, 7]))
+            for entity in ENTITIES:
+                files.write(entity, tables[entity], _month_keys(tables[entity], entity, last_key))
+    finally:
+        files.close()
+    truth_dir.mkdir(parents=True, exist_ok=True)
+    pq.write_table(_arrow(pd.concat(truth_parts)), truth_dir / "customer_truth.parquet", compression="zstd")
+    (raw_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return files.written
 
 
 def generate(raw_dir: Path, truth_dir: Path, n_customers: int = 2_000, seed: int = 42,
              last_month: dt.date | None = None, fmt: str | None = None,
              bad_rows: bool = True, progress: bool = True) -> dict[str, int]:
     """Write the demo raw data and its ground truth. Returns rows written per entity."""
-    fmt = fmt or ("csv" if n_customers <= 50_000 else "parquet")
-    window = Window.ending(last_month or default_last_month())
     contract.reset_raw_dir(raw_dir)
-    truth_dir.mkdir(parents=True, exist_ok=True)
-    managers = _managers(np.random.default_rng([seed, 10**9]), n_customers)
-    written = dict.fromkeys(ENTITIES, 0)
-    truth_parts = []
-    n_chunks = -(-n_customers // CHUNK_SIZE)
-    for chunk in tqdm(range(n_chunks), desc="demo data", unit="chunk", disable=not progress):
-        first = chunk * CHUNK_SIZE
-        size = min(CHUNK_SIZE, n_customers - first)
-        tables = _simulate_chunk(chunk, first + 1, size, seed, window, managers)
-        truth_parts.append(tables.pop("truth"))
-        if bad_rows and fmt == "csv":
-            _inject_bad_rows(tables, np.random.default_rng([seed, chunk, 7]))
-        for entity in ENTITIES:
-            _write(tables[entity], raw_dir / entity / f"part-{chunk:05d}", fmt)
-            written[entity] += len(tables[entity])
-    _write(pd.concat(truth_parts), truth_dir / "customer_truth", "parquet")
-    return written
+    (raw_dir / MANIFEST).unlink(missing_ok=True)
+    manifest = {"scale": n_customers, "seed": seed, "format": fmt or ("csv" if n_customers <= 50_000 else "parquet"),
+                "bad_rows": bad_rows, "first_last_month": (last_month or default_last_month()).replace(day=1).isoformat(),
+                "months_appended": 0}
+    return _load(raw_dir, truth_dir, manifest, progress)
+
+
+def append_month(raw_dir: Path, truth_dir: Path, progress: bool = True) -> tuple[str, dict[str, int]]:
+    """Write the next month of the demo data in RAW_DIR (new files only). Returns the month and rows."""
+    path = raw_dir / MANIFEST
+    if not path.exists():
+        raise contract.ContractError(f"{raw_dir} was not written by `kam data` (no {MANIFEST}); "
+                                     "--append-month continues generated demo data only")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if manifest["months_appended"] >= FUTURE_MONTHS:
+        raise contract.ContractError(f"the demo simulation covers {FUTURE_MONTHS} months after the first load; "
+                                     "generate again with a later --last-month")
+    manifest["months_appended"] += 1
+    written = _load(raw_dir, truth_dir, manifest, progress)
+    month = str(Window.of(dt.date.fromisoformat(manifest["first_last_month"]), manifest["months_appended"]).end)[:7]
+    return month, written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -495,7 +581,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="do not add the few bad rows that show quarantine at work")
     parser.add_argument("--source", choices=["demo", "cdnow", "cdnow-master"], default="demo",
                         help="demo (generated), or the real CDNOW sample (2,357 customers) or master (23,570)")
+    parser.add_argument("--append-month", action="store_true",
+                        help="add the next month to demo data already in --raw-dir (new files only)")
     args = parser.parse_args(argv)
+    if args.append_month:
+        month, written = append_month(args.raw_dir, args.truth_dir)
+        print(f"appended {month}: {', '.join(f'{v:,} {k}' for k, v in written.items())} to {args.raw_dir}",
+              file=sys.stderr)
+        return 0
     if args.scale < 1:
         parser.error("--scale must be at least 1")
     if args.source != "demo":

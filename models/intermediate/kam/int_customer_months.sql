@@ -1,5 +1,7 @@
--- One row per customer per reporting month, from the month of its first completed order
--- (or of its creation, for accounts that never ordered) to the last complete month.
+-- One row per customer per reporting month, from the month it was created or first ordered,
+-- whichever came first, to the last complete month: a month's rows never depend on what
+-- happened after it (an account created in August that first orders in October is a
+-- prospect in August and September).
 with customers as (
     select * from {{ ref('stg_raw__customers') }}
 ),
@@ -18,7 +20,7 @@ months as (
 starts as (
     select
         customers.customer_id,
-        cast({{ dbt.last_day('coalesce(first_orders.first_order_date, customers.created_date)', 'month') }} as date)
+        cast({{ dbt.last_day('coalesce(least(first_orders.first_order_date, customers.created_date), first_orders.first_order_date, customers.created_date)', 'month') }} as date)
             as first_month_end
     from customers
     left join first_orders on customers.customer_id = first_orders.customer_id

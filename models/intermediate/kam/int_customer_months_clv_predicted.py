@@ -4,7 +4,8 @@ that month (or the last converged fit before it: a failed fit never blanks the p
 
 Gamma-Gamma models revenue per purchase (it needs positive values); the expected order profit
 is that times the account's lifetime gross margin, so value stays profit, not revenue.
-Months are processed one at a time and streamed out as Arrow batches.
+Months are processed one at a time and streamed out as Arrow batches; an incremental build
+predicts only the months rebuilt.
 """
 
 import pyarrow as pa
@@ -28,13 +29,14 @@ def _last_good(params, model, month_end):
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="month_end")
     rate = float(dbt.config.get("clv_annual_discount_rate"))
     # dbt reads a Python model's dependencies from its own dbt.ref calls, so they stay here
     params = dbt.ref("clv_model_params").df()
     params["month_end"] = params.month_end.dt.date
     rfm = dbt.ref("int_customer_months_rfm")
     months = rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date
+    months = clv.months_rebuilt(months, dbt.ref("int_build_months"))
     time_unit = params.time_unit.iloc[0] if len(params) else "day"
     per_unit = clv.DAYS_PER_UNIT[time_unit]
 

@@ -2,9 +2,11 @@
 -- definitions): frequency = repeat purchase days, recency = days from the first to the last
 -- purchase, age T = days from the first purchase to the month end, monetary value = mean
 -- revenue of the repeat purchase days; same-day orders are one purchase.
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='delete+insert') }}
+
 with customer_months as (
     select * from {{ ref('int_customer_months_summed') }}
-    where first_order_date is not null
+    where first_order_date is not null and {{ is_month_rebuilt('month_end') }}
 ),
 
 order_days as (

@@ -1,7 +1,17 @@
 -- Each customer month with its own activity and trailing sums, using only what happened
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
+-- Incremental: the months rebuilt read 11 earlier months for the trailing windows, and the
+-- to-date totals continue from this table's row for the month before those.
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='delete+insert') }}
+{%- set to_date_columns = [
+    "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",
+    "open_receivables", "overdue_receivables", "last_contact_date", "last_complaint_date",
+    "last_relationship_survey_date", "last_exit_survey_date", "last_exit_reason_code",
+] %}
+
 with customer_months as (
     select * from {{ ref('int_customer_months') }}
+    where {{ is_month_rebuilt('month_end', lookback_months=11) }}
 ),
 
 customers as (
@@ -42,7 +52,9 @@ joined as (
         customers.account_manager,
         customers.is_reference_account,
         customers.signed_date,
-        first_full_payments.first_full_payment_date,
+        -- as known at the month end, like every column here
+        case when first_full_payments.first_full_payment_date <= customer_months.month_end
+            then first_full_payments.first_full_payment_date end as first_full_payment_date,
         cast(coalesce(orders.n_orders, 0) as bigint) as n_orders,
         coalesce(orders.revenue, 0) as revenue,
         coalesce(orders.gross_profit, 0) as gross_profit,
@@ -77,7 +89,21 @@ joined as (
         on customer_months.customer_id = surveys.customer_id and customer_months.month_end = surveys.month_end
 ),
 
-final as (
+{%- if is_incremental() %}
+
+previous as (
+    -- the to-date totals as of the month before the first month read
+    select
+        customer_id as previous_customer_id,
+        {%- for column in to_date_columns %}
+        {{ column }} as previous_{{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ this }}
+    where month_end = {{ first_month_rebuilt(lookback_months=12) }}
+),
+{%- endif %}
+
+summed as (
     select
         customer_id,
         month_start,
@@ -93,13 +119,13 @@ final as (
         cast(sum(n_orders) over trailing_12 as bigint) as n_orders_12m,
         sum(revenue) over trailing_12 as revenue_12m,
         sum(gross_profit) over trailing_12 as gross_profit_12m,
-        cast(sum(n_orders) over to_date as bigint) as lifetime_orders,
-        sum(revenue) over to_date as lifetime_revenue,
-        sum(gross_profit) over to_date as lifetime_gross_profit,
-        min(first_order_date_in_month) over to_date as first_order_date,
-        max(last_order_date_in_month) over to_date as last_order_date,
-        sum(receivable_change) over to_date as open_receivables,
-        sum(overdue_change) over to_date as overdue_receivables,
+        cast({{ carried('sum(n_orders) over to_date', 'lifetime_orders', 'sum') }} as bigint) as lifetime_orders,
+        {{ carried('sum(revenue) over to_date', 'lifetime_revenue', 'sum') }} as lifetime_revenue,
+        {{ carried('sum(gross_profit) over to_date', 'lifetime_gross_profit', 'sum') }} as lifetime_gross_profit,
+        {{ carried('min(first_order_date_in_month) over to_date', 'first_order_date', 'min') }} as first_order_date,
+        {{ carried('max(last_order_date_in_month) over to_date', 'last_order_date', 'max') }} as last_order_date,
+        {{ carried('sum(receivable_change) over to_date', 'open_receivables', 'sum') }} as open_receivables,
+        {{ carried('sum(overdue_change) over to_date', 'overdue_receivables', 'sum') }} as overdue_receivables,
         cast(sum(n_invoices_due) over trailing_12 as bigint) as n_invoices_due_12m,
         cast(sum(n_invoices_paid_on_time) over trailing_12 as bigint) as n_invoices_paid_on_time_12m,
         n_contacts,
@@ -109,17 +135,27 @@ final as (
         n_complaints,
         n_complaints_due,
         n_complaints_followed_up,
-        max(last_contact_date_in_month) over to_date as last_contact_date,
-        max(last_complaint_date_in_month) over to_date as last_complaint_date,
+        {{ carried('max(last_contact_date_in_month) over to_date', 'last_contact_date', 'max') }} as last_contact_date,
+        {{ carried('max(last_complaint_date_in_month) over to_date', 'last_complaint_date', 'max') }} as last_complaint_date,
         n_survey_responses,
-        max(last_relationship_survey_date_in_month) over to_date as last_relationship_survey_date,
-        max(last_exit_survey_date_in_month) over to_date as last_exit_survey_date,
-        last_value(last_exit_reason_code_in_month ignore nulls) over to_date as last_exit_reason_code
+        {{ carried('max(last_relationship_survey_date_in_month) over to_date', 'last_relationship_survey_date', 'max') }}
+            as last_relationship_survey_date,
+        {{ carried('max(last_exit_survey_date_in_month) over to_date', 'last_exit_survey_date', 'max') }} as last_exit_survey_date,
+        {{ carried('last_value(last_exit_reason_code_in_month ignore nulls) over to_date', 'last_exit_reason_code', 'last') }}
+            as last_exit_reason_code
     from joined
+    {%- if is_incremental() %}
+    left join previous on joined.customer_id = previous.previous_customer_id
+    {%- endif %}
     window
         to_date as (partition by customer_id order by month_end rows between unbounded preceding and current row),
         trailing_12 as (partition by customer_id order by month_end rows between 11 preceding and current row),
         trailing_3 as (partition by customer_id order by month_end rows between 2 preceding and current row)
+),
+
+final as (
+    select * from summed
+    where {{ is_month_rebuilt('month_end') }}
 )
 
 select * from final

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}  {#- read by the RFM summary, churn and the holdout (once per month) #}
+
 -- Each customer's order days (same-day orders merged) with the gap since the previous one,
 -- its usual gap so far (a high percentile of its own gaps: churn for non-contractual buyers is
 -- judged against the account's own rhythm), and running revenue for the RFM summary.

@@ -1,10 +1,11 @@
-"""Holdout check of the predictive models, rebuilt on every build.
+"""Holdout check of the predictive models, kept current on every build.
 
 For each month M with a full horizon after it, the fit as of M (which saw only data up to M)
 predicts the next `clv_holdout_months` months; the table compares that with what happened:
 MAE and bias of expected repeat orders (order days), and the ROC AUC for "no order in the
 horizon" of 1 - p_alive, of (minus) the expected orders, and of the rule-based churn status
-(active < at_risk < churned).
+(active < at_risk < churned). An incremental build recomputes the calibration months whose
+horizon reaches a month rebuilt.
 """
 
 import numpy as np
@@ -35,7 +36,8 @@ def auc(score, label):
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert",
+               unique_key="calibration_month_end")
     horizon = int(dbt.config.get("clv_holdout_months"))
     # dbt reads a Python model's dependencies from its own dbt.ref calls, so they stay here
     params = dbt.ref("clv_model_params").df()
@@ -45,9 +47,12 @@ def model(dbt, session):
     order_days = dbt.ref("int_order_days_gapped")
     months = list(rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date)
     time_unit = params.time_unit.iloc[0] if len(params) else "day"
+    rebuilt = set(clv.months_rebuilt(months, dbt.ref("int_build_months")))
     rows = []
     for i, month_end in enumerate(months[: max(len(months) - horizon, 0)]):
         horizon_end = months[i + horizon]
+        if not rebuilt.intersection(months[i: i + horizon + 1]):
+            continue  # nothing it saw or predicted changed
         fit = params[(params.model == "bgnbd") & (params.month_end == month_end)]
         if fit.empty or not fit.converged.all():
             continue  # the holdout judges the fit made that month, not an older one

@@ -3,6 +3,8 @@
 One fit per month on that month's RFM summary, aggregated to distinct rows with counts (see
 src/kam/clv.py). A fit that does not converge, or a month with too few repeat buyers, is
 recorded with converged = false and a message; predictions then use the last good fit.
+Incremental: only the months rebuilt are fitted, each starting from the previous month's
+converged fit (read back from this table for the first), exactly as a full build chains them.
 """
 
 import pyarrow as pa
@@ -27,13 +29,24 @@ def _rows(month_end, fit, time_unit):
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="month_end")
     time_unit = dbt.config.get("clv_time_unit")
     min_repeat = int(dbt.config.get("clv_min_repeat_customers"))
     per_unit = clv.DAYS_PER_UNIT[time_unit]
     rfm = dbt.ref("int_customer_months_rfm")
     months = rfm.aggregate("month_end", "month_end").order("month_end").df().month_end.dt.date
+    months = clv.months_rebuilt(months, dbt.ref("int_build_months"))
     rows, start_bg, start_gg = [], (1.0, 1.0, 1.0, 1.0), (1.0, 1.0, 1.0)
+    if dbt.is_incremental and months:
+        kept = session.sql(f"select * from {dbt.this} where converged and month_end < DATE '{months[0]}'").df()
+        for model_name, names in (("bgnbd", clv.BGNBD), ("gamma_gamma", clv.GAMMA_GAMMA)):
+            fits = kept[kept.model == model_name]
+            if len(fits):
+                last = fits[fits.month_end == fits.month_end.max()].set_index("parameter").value
+                if model_name == "bgnbd":
+                    start_bg = tuple(float(last[k]) for k in names)
+                else:
+                    start_gg = tuple(float(last[k]) for k in names)
     for month_end in months:
         # rows in a fixed order: floating-point sums must not depend on DuckDB's scan order
         month = rfm.filter(f"month_end = DATE '{month_end}'")

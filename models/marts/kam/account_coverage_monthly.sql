@@ -2,6 +2,7 @@
 -- accounts still live that month (not churned, not prospects).
 with tiers as (
     select * from {{ ref('customer_tier_monthly') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 churn as (

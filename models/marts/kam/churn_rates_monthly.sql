@@ -11,10 +11,12 @@
 
 with churn as (
     select * from {{ ref('customer_churn_monthly') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 tiers as (
     select * from {{ ref('customer_tier_monthly') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 customers as (
@@ -30,6 +32,8 @@ value as (
         -- the dense monthly spine makes 12 rows back a year ago
         lag(revenue_12m, 12) over customer_months as revenue_12m_year_ago
     from {{ ref('customer_value_monthly') }}
+    -- a year back for retention
+    where {{ is_month_rebuilt('month_end', lookback_months=12) }}
     window customer_months as (partition by customer_id order by month_end)
 ),
 

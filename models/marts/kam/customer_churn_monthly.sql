@@ -1,7 +1,9 @@
 -- Which accounts are slipping away, which are gone, and why (non-contractual churn: judged
 -- against each account's own buying rhythm, confirmed by exit surveys).
 with customer_months as (
+    -- status looks back two months (previous status, reactivation)
     select * from {{ ref('int_customer_months_summed') }}
+    where {{ is_month_rebuilt('month_end', lookback_months=2) }}
 ),
 
 value as (
@@ -121,6 +123,7 @@ typed as (
     left join churn_reasons on final.churn_reason_code = churn_reasons.churn_reason_code
     left join predictions
         on final.customer_id = predictions.customer_id and final.month_end = predictions.month_end
+    where {{ is_month_rebuilt('final.month_end') }}
 )
 
 select * from typed

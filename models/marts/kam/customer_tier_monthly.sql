@@ -1,6 +1,8 @@
 -- Which tier each account is in, why, and the service it is owed against what it got.
 with customer_months as (
+    -- a tier looks back to the previous month and to its year's key-account list month
     select * from {{ ref('int_customer_months_summed') }}
+    where {{ is_month_rebuilt('month_end', lookback_months=12) }}
 ),
 
 value as (
@@ -167,3 +169,4 @@ final as (
 )
 
 select * from final
+where {{ is_month_rebuilt('month_end') }}

@@ -1,7 +1,9 @@
 -- Which accounts are worth most, month by month: trailing value, RFM, the Pareto curve of
 -- gross profit and the value band, payment behaviour and lifecycle stage.
 with customer_months as (
+    -- every row ranks accounts within its own month, so only the months rebuilt are read
     select * from {{ ref('int_customer_months_summed') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 rfm_segments as (

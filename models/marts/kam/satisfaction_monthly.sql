@@ -9,10 +9,12 @@
 
 with surveys as (
     select * from {{ ref('fct_surveys') }}
+    where {{ is_month_rebuilt('survey_month_end') }}
 ),
 
 tiers as (
     select * from {{ ref('customer_tier_monthly') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 customers as (

@@ -1,11 +1,13 @@
 -- Accounts moving from tier to tier, month over month.
 with tiers as (
     select * from {{ ref('customer_tier_monthly') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 previous as (
     select customer_id, month_end, tier_rank
-    from tiers
+    from {{ ref('customer_tier_monthly') }}
+    where {{ is_month_rebuilt('month_end', lookback_months=1) }}
 ),
 
 final as (

@@ -1,0 +1,56 @@
+{#- Incremental monthly models (see models/intermediate/build/int_build_months.sql).
+
+    A month's results depend on the raw rows dated up to its end, so when the raw data of
+    month M changes (or M is new) every month from M on is recomputed and the months before M
+    are kept. Monthly models are materialized incremental with unique_key month_end
+    (delete+insert) and filter their rows with is_month_rebuilt; a model whose rows look back
+    at earlier months (lag, trailing windows) reads that many extra months of its inputs. -#}
+
+{% macro first_month_rebuilt(lookback_months=0) -%}
+    {#- the first month this build recomputes, minus lookback_months (null when none is) -#}
+    (select cast({{ dbt.last_day(dbt.dateadd('month', -lookback_months, 'min(month_end)'), 'month') }} as date)
+     from {{ ref('int_build_months') }} where is_rebuilt)
+{%- endmacro %}
+
+
+{% macro is_month_rebuilt(month_column, lookback_months=0) -%}
+    {#- rendered while parsing too, so that dbt records the dependency on int_build_months -#}
+    {%- if is_incremental() or not execute -%}
+        {{ month_column }} >= {{ first_month_rebuilt(lookback_months) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro raw_row_hash(entity, alias=none) -%}
+    {#- a hash of a raw row as read (its contract columns' text; not the file it came from) -#}
+    {%- set columns = [] -%}
+    {%- for column in raw_contract_columns(source('raw', entity)) -%}
+        {%- do columns.append((alias ~ '.' if alias else '') ~ column.name ~ '_text') -%}
+    {%- endfor -%}
+    {{ return(adapter.dispatch('row_hash', 'kam')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    {#- DuckDB's and Spark's hash() both take any number of columns -#}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+
+{% macro carried(window_expression, column, how) -%}
+    {#- A to-date total over the rows read, continued from the carried-over previous_<column>
+        (incremental runs): how = sum, min, max or last (the latest non-null value). -#}
+    {%- set previous = 'previous_' ~ column -%}
+    {%- if not is_incremental() -%}
+        {{ window_expression }}
+    {%- elif how == 'sum' -%}
+        coalesce({{ previous }}, 0) + {{ window_expression }}
+    {%- elif how in ('min', 'max') -%}
+        coalesce({{ 'least' if how == 'min' else 'greatest' }}({{ previous }}, {{ window_expression }}), {{ previous }}, {{ window_expression }})
+    {%- elif how == 'last' -%}
+        coalesce({{ window_expression }}, {{ previous }})
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("carried(): how must be sum, min, max or last, not " ~ how) }}
+    {%- endif -%}
+{%- endmacro %}
