@@ -1,15 +1,17 @@
 """Benchmark of the warehouse at several scales (not a test): `make bench [BENCH_SCALES="..."]`.
 
 For each scale: demo data, then the full build phase by phase (dbt SQL models, model fitting,
-validation, report) with wall time and peak memory of each phase's process; the dbt overhead
-ratio (dbt's run of the SQL models against the same compiled SQL executed directly in one
-DuckDB session); and our BG/NBD fit against lifetimes' on the same RFM summary. All ratios are
-measured in the same run, side by side. Writes bench/results.md.
+validation, report) with wall time and peak memory of each phase's process; one more month of
+data appended and the incremental `make build` (build + report) timed against the full one; the
+dbt overhead ratio (dbt's run of the SQL models against the same compiled SQL executed directly
+in one DuckDB session); and our BG/NBD fit against lifetimes' on the same RFM summary. All
+ratios are measured in the same run, side by side. Writes bench/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from kam import build, clv, warehouse
+from kam import build, clv, demo_data, warehouse
 
 PROJECT = warehouse.PROJECT_DIR
 PYTHON_MODELS = ("clv_model_params", "int_customer_months_clv_predicted", "clv_model_holdout")
@@ -115,9 +117,11 @@ def bench_scale(scale: int, root: Path) -> dict:
     raw, wh = root / f"raw_{scale}", root / f"wh_{scale}" / "kam.duckdb"
     wh.parent.mkdir(parents=True)
     kam = str(Path(sys.executable).with_name("kam"))
+    # the data ends a month before the last complete one, which is then appended
+    last = demo_data.default_last_month().replace(day=1) - dt.timedelta(days=1)
     print(f"[bench] {scale:,} customers: generating data", file=sys.stderr, flush=True)
-    data_s, data_gib = run([kam, "data", "--scale", str(scale), "--raw-dir", str(raw),
-                            "--truth-dir", str(root / f"truth_{scale}")])
+    data_s, data_gib = run([kam, "data", "--scale", str(scale), "--raw-dir", str(raw), "--last-month",
+                            last.isoformat(), "--truth-dir", str(root / f"truth_{scale}")])
     staging = warehouse.staging_path(wh)
     print("[bench] dbt build", file=sys.stderr, flush=True)
     dbt_s, dbt_gib = run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet"],
@@ -127,6 +131,8 @@ def bench_scale(scale: int, root: Path) -> dict:
     val_s, val_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; "
                           "from kam import validation; validation.validate(Path(sys.argv[1]), quiet=True)",
                           str(staging)])
+    # recorded as `kam build` does, so that the incremental build below continues from it
+    warehouse.record_build(staging, build.signature([]), "full", warehouse.months_rebuilt(staging))
     warehouse.publish(staging, wh)
     print("[bench] report", file=sys.stderr, flush=True)
     rep_s, rep_gib = run([kam, "report", "--out-dir", str(root / "reports")],
@@ -142,6 +148,13 @@ def bench_scale(scale: int, root: Path) -> dict:
     con = warehouse.connect(wh)
     orders = con.execute("select count(*) from stg_raw__orders").fetchone()[0]
     con.close()
+    print("[bench] one more month, incremental build and report", file=sys.stderr, flush=True)
+    append_s, _ = run([kam, "data", "--append-month", "--raw-dir", str(raw), "--truth-dir", str(root / f"truth_{scale}")])
+    env = {**dbt_env(raw, wh), "WAREHOUSE": str(wh)}
+    inc_build_s, inc_build_gib = run([kam, "build"], env)
+    if warehouse.build_info(wh)["mode"] != "incremental":
+        raise SystemExit("the build after appending a month was not incremental")
+    inc_report_s, inc_report_gib = run([kam, "report", "--out-dir", str(root / "reports")], env)
     return {
         "scale": scale, "orders": orders, "data_s": data_s, "data_gib": data_gib,
         "dbt_s": dbt_s, "dbt_gib": dbt_gib, "sql_models_s": sql_s, "fit_models_s": fit_s,
@@ -150,6 +163,9 @@ def bench_scale(scale: int, root: Path) -> dict:
         "dbt_sql_run_s": sql_wall_s, "direct_sql_s": direct_s,
         "dbt_overhead": sql_wall_s / direct_s if direct_s else float("nan"),
         "fit": fit_comparison(latest_summary(wh)),
+        "append_s": append_s, "incremental_s": inc_build_s + inc_report_s,
+        "incremental_gib": max(inc_build_gib, inc_report_gib),
+        "incremental_ratio": (inc_build_s + inc_report_s) / (dbt_s + val_s + rep_s),
     }
 
 
@@ -159,15 +175,16 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
         "# Benchmark results", "",
         f"Machine: {os.cpu_count()} cores, {memory:.1f} GiB memory, {platform.platform()}; "
         f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make bench`.", "",
-        "| customers | orders | full build s | dbt build s (SQL models s / model fitting s) | validation s | report s | peak GiB | dbt overhead (`dbt run` of the SQL models / same SQL direct, wall) | BG/NBD fit: ours s / lifetimes s (speed-up) | max rel. param diff |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| customers | orders | full build s | dbt build s (SQL models s / model fitting s) | validation s | report s | peak GiB | one new month: incremental build + report s (of full) | dbt overhead (`dbt run` of the SQL models / same SQL direct, wall) | BG/NBD fit: ours s / lifetimes s (speed-up) | max rel. param diff |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         f = r["fit"]
         lines.append(
             f"| {r['scale']:,} | {r['orders']:,} | {r['full_build_s']:.0f} | {r['dbt_s']:.0f} "
             f"({r['sql_models_s']:.0f} / {r['fit_models_s']:.0f}) | {r['validation_s']:.0f} | "
-            f"{r['report_s']:.0f} | {r['peak_gib']:.2f} | {r['dbt_overhead']:.2f}x "
+            f"{r['report_s']:.0f} | {r['peak_gib']:.2f} | {r['incremental_s']:.0f} "
+            f"({100 * r['incremental_ratio']:.0f}%) | {r['dbt_overhead']:.2f}x "
             f"({r['dbt_sql_run_s']:.1f} s / {r['direct_sql_s']:.1f} s) | {f['ours_s']:.3f} / "
             f"{f['lifetimes_s']:.2f} ({f['speedup']:.0f}x) | {f['max_rel_param_diff']:.1e} |")
     lines += ["", f"BG/NBD fit on a 1,000,000-customer RFM summary (the {source_scale:,}-customer "
@@ -179,7 +196,9 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
         f"{r['scale']:,} customers {r['data_s']:.0f} s, peak {r['data_gib']:.2f} GiB" for r in results) + ".",
         "", "The full build is dbt build (SQL models, Python model fitting, data and unit tests) + the "
         "Great Expectations gate + the latest report; each phase is its own process, peak memory is "
-        "the largest of them. Model times inside dbt build are dbt's own per-model timings (2 threads "
+        "the largest of them. The incremental build is `kam build` after `kam data --append-month` "
+        "(copy of the published warehouse, dbt build of the months rebuilt, validation of those "
+        "months, publish) plus the report. Model times inside dbt build are dbt's own per-model timings (2 threads "
         "overlap). The dbt overhead is the wall time of `dbt run` of the SQL models (startup included) "
         "on a copy of the warehouse against the same compiled SQL run in one DuckDB session. The fit comparison uses the latest month's RFM "
         "summary: ours aggregated to distinct rows, lifetimes one row per customer."]

@@ -1,15 +1,16 @@
 {#- Incremental monthly models (see models/intermediate/build/int_build_months.sql).
 
     A month's results depend on the raw rows dated up to its end, so when the raw data of
-    month M changes (or M is new) every month from M on is recomputed and the months before M
-    are kept. Monthly models are materialized incremental with unique_key month_end
-    (delete+insert) and filter their rows with is_month_rebuilt; a model whose rows look back
-    at earlier months (lag, trailing windows) reads that many extra months of its inputs. -#}
+    month M changes (or M is new, or gone) every month from M on is recomputed and the months
+    before M are kept. Monthly models are materialized incremental with the months_rebuilt
+    strategy below (unique_key = their month column) and filter their rows with
+    is_month_rebuilt; a model whose rows look back at earlier months (lag, trailing windows)
+    reads that many extra months of its inputs. -#}
 
 {% macro first_month_rebuilt(lookback_months=0) -%}
     {#- the first month this build recomputes, minus lookback_months (null when none is) -#}
-    (select cast({{ dbt.last_day(dbt.dateadd('month', -lookback_months, 'min(month_end)'), 'month') }} as date)
-     from {{ ref('int_build_months') }} where is_rebuilt)
+    (select cast({{ dbt.last_day(dbt.dateadd('month', -lookback_months, 'min(rebuild_from)'), 'month') }} as date)
+     from {{ ref('int_build_months') }})
 {%- endmacro %}
 
 
@@ -54,3 +55,23 @@
         {{ exceptions.raise_compiler_error("carried(): how must be sum, min, max or last, not " ~ how) }}
     {%- endif -%}
 {%- endmacro %}
+
+
+{% macro get_incremental_months_rebuilt_sql(arg_dict) %}
+    {#- delete every month from the first rebuilt on (months that no longer exist too), insert
+        the months just computed; config rebuild_lookback_months widens it (the holdout) -#}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ arg_dict['unique_key'] }} >= {{ first_month_rebuilt(config.get('rebuild_lookback_months', 0) | int) }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{% endmacro %}
+
+
+{% macro get_incremental_replace_sql(arg_dict) %}
+    {#- all rows replaced (int_build_months reads its previous rows, so it is incremental) -#}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    delete from {{ arg_dict['target_relation'] }};
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{% endmacro %}

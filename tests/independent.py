@@ -17,7 +17,7 @@ POLICY = {"cost_to_serve_12m": 200, "value_band_a_share": 0.8, "churn_gap_percen
 
 
 def read(raw_dir, entity) -> pd.DataFrame:
-    files = sorted(glob.glob(f"{raw_dir}/{entity}/*.csv"))
+    files = sorted(glob.glob(f"{raw_dir}/{entity}/**/*.csv", recursive=True))
     return pd.concat([pd.read_csv(f, dtype=str, keep_default_na=False) for f in files])
 
 

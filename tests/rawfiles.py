@@ -81,6 +81,6 @@ def write_raw(raw_dir: Path, texts: dict[str, str] | None = None) -> Path:
 
 def keep_columns(raw_dir: Path, entity: str, columns: list[str]) -> None:
     """Rewrite an entity's files with only the given columns (an optional column absent)."""
-    for path in (raw_dir / entity).glob("*.csv"):
+    for path in (raw_dir / entity).rglob("*.csv"):
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
         frame[columns].to_csv(path, index=False)

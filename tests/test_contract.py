@@ -61,3 +61,15 @@ def test_build_command_stops_on_structure_and_publishes_nothing(tmp_path):
     assert result.returncode == 1
     assert "orders/b.csv: required columns 'order_date', 'status', 'revenue' missing" in result.stderr
     assert not warehouse.exists()
+
+
+def test_files_in_subfolders_count_and_dot_names_are_skipped(tmp_path):
+    raw = write_raw(tmp_path / "raw")
+    (raw / "orders" / "2026-10").mkdir()
+    (raw / "orders" / "2026-10" / "part-0.csv").write_text("order_id,customer_id,order_date,status,revenue\n")
+    (raw / "orders" / ".upload").mkdir()
+    (raw / "orders" / ".upload" / "half-written.xlsx").write_bytes(b"PK")
+    assert contract.check_raw(raw)["orders"] == 2
+    (raw / "orders" / "2026-10" / "notes.txt").write_text("")
+    with pytest.raises(contract.ContractError, match=r"orders/2026-10/notes\.txt: raw files must be"):
+        contract.check_raw(raw)

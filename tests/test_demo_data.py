@@ -28,12 +28,19 @@ def test_parquet_output_is_deterministic_and_in_contract(tmp_path):
         demo_data.generate(tmp_path / name / "raw", tmp_path / name / "truth", 300, 5,
                            LAST_MONTH, fmt="parquet", progress=False)
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
-    assert contract.check_raw(tmp_path / "a" / "raw") == dict.fromkeys(demo_data.ENTITIES, 1)
+    raw = tmp_path / "a" / "raw"
+    counts = contract.check_raw(raw)
+    # one file per month: the 36 months of orders, customers also in the months before
+    assert counts["orders"] == demo_data.N_MONTHS and counts["customers"] > demo_data.N_MONTHS
+    for entity, column in demo_data.DATE_COLUMNS.items():
+        for path in (raw / entity).rglob("*.parquet"):
+            months = pd.read_parquet(path)[column].astype("datetime64[s]").dt.strftime("%Y-%m")
+            assert (months == path.parent.name).all(), path
 
 
 def test_demo_data_carries_the_dynamics(demo_raw):
-    customers = pd.read_csv(demo_raw / "customers" / "part-00000.csv")
-    orders = pd.read_csv(demo_raw / "orders" / "part-00000.csv")
+    customers = pd.concat(pd.read_csv(p) for p in sorted((demo_raw / "customers").rglob("*.csv")))
+    orders = pd.concat(pd.read_csv(p) for p in sorted((demo_raw / "orders").rglob("*.csv")))
     truth = pd.read_parquet(demo_raw.parent / "truth" / "customer_truth.parquet")
     # every contract column is written, and Chinese names are among the customers
     assert [c.name for c in contract.load_contract()["customers"]] == list(customers.columns)

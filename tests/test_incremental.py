@@ -63,7 +63,7 @@ def loads(tmp_path_factory):
     month, _ = demo_data.append_month(raw, root / "truth", progress=False)
     modes = {"append": _build(raw, incremental, validate=True)}
     info = query(incremental, "select n_months_rebuilt, first_month_rebuilt from kam_build_info")[0]
-    full = _build(raw, root / "full" / "kam.duckdb", full=True)
+    modes["full"] = _build(raw, root / "full" / "kam.duckdb", full=True)
     return {"root": root, "raw": raw, "month": month, "before": before, "after": _digests(raw),
             "incremental": incremental, "full": root / "full" / "kam.duckdb", "modes": modes,
             "info": info}
@@ -80,7 +80,7 @@ def test_appending_a_month_writes_new_files_only(loads):
 
 
 def test_a_new_month_rebuilds_that_month_only(loads):
-    assert loads["modes"]["append"] == "incremental"
+    assert loads["modes"] == {"append": "incremental", "full": "full"}
     assert loads["info"] == (1, NEW_MONTH_END)
     assert query(loads["incremental"], "select max(month_end) from customer_value_monthly")[0][0] == NEW_MONTH_END
 

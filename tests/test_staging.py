@@ -53,7 +53,7 @@ def test_every_optional_column_may_be_absent(tmp_path):
 
 def test_raw_rows_equal_staged_plus_quarantined(demo_raw, demo_warehouse):
     for entity in STAGED:
-        raw_rows = sum(len(pd.read_csv(f, dtype=str)) for f in glob.glob(f"{demo_raw}/{entity}/*.csv"))
+        raw_rows = sum(len(pd.read_csv(f, dtype=str)) for f in glob.glob(f"{demo_raw}/{entity}/**/*.csv", recursive=True))
         [(staged, quarantined)] = query(demo_warehouse, f"""
             select (select count(*) from stg_raw__{entity}),
                    (select count(*) from stg_raw__quarantined_rows where entity = '{entity}')""")

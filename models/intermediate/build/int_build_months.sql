@@ -2,10 +2,10 @@
 -- hash of every raw row that can change its results: orders, contacts and surveys by their
 -- own date, a customer by its earliest month (created, or first order), each row counted no
 -- earlier than the first reporting month. The first month whose fingerprint differs from the
--- previous build's (or that is new) and every month after it are rebuilt; a full refresh
--- rebuilds all. Models, seeds and vars are not fingerprinted here: `kam build` compares
+-- previous build's (or that is new, or gone) and every month after it are rebuilt; a full
+-- refresh rebuilds all. Models, seeds and vars are not fingerprinted here: `kam build` compares
 -- those itself and runs a full refresh when they changed.
-{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', incremental_strategy='replace') }}
 
 {%- set entities = {'orders': 'order_date', 'contacts': 'contact_date', 'surveys': 'survey_date'} %}
 
@@ -71,17 +71,24 @@ changed as (
 ),
 {%- endif %}
 
+rebuild as (
+    -- the first changed month, which may be one that no longer exists; null: nothing changed
+    {%- if is_incremental() %}
+    select min(month_end) as rebuild_from from changed
+    {%- else %}
+    select min(month_end) as rebuild_from from current_months
+    {%- endif %}
+),
+
 final as (
     select
-        month_end,
-        fingerprint,
-        n_rows,
-        {%- if is_incremental() %}
-        month_end >= coalesce((select min(month_end) from changed), cast('9999-12-31' as date)) as is_rebuilt
-        {%- else %}
-        true as is_rebuilt
-        {%- endif %}
+        current_months.month_end,
+        current_months.fingerprint,
+        current_months.n_rows,
+        rebuild.rebuild_from,
+        coalesce(current_months.month_end >= rebuild.rebuild_from, false) as is_rebuilt
     from current_months
+    cross join rebuild
 )
 
 select * from final

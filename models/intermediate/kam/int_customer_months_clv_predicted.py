@@ -29,7 +29,7 @@ def _last_good(params, model, month_end):
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="month_end")
+    dbt.config(materialized="incremental", incremental_strategy="months_rebuilt", unique_key="month_end")
     rate = float(dbt.config.get("clv_annual_discount_rate"))
     # dbt reads a Python model's dependencies from its own dbt.ref calls, so they stay here
     params = dbt.ref("clv_model_params").df()

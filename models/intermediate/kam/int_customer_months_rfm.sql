@@ -2,7 +2,7 @@
 -- definitions): frequency = repeat purchase days, recency = days from the first to the last
 -- purchase, age T = days from the first purchase to the month end, monetary value = mean
 -- revenue of the repeat purchase days; same-day orders are one purchase.
-{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 
 with customer_months as (
     select * from {{ ref('int_customer_months_summed') }}

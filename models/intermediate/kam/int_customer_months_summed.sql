@@ -2,7 +2,7 @@
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
 -- Incremental: the months rebuilt read 11 earlier months for the trailing windows, and the
 -- to-date totals continue from this table's row for the month before those.
-{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='delete+insert') }}
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 {%- set to_date_columns = [
     "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",
     "open_receivables", "overdue_receivables", "last_contact_date", "last_complaint_date",

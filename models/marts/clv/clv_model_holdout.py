@@ -36,7 +36,7 @@ def auc(score, label):
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="delete+insert",
+    dbt.config(materialized="incremental", incremental_strategy="months_rebuilt",
                unique_key="calibration_month_end")
     horizon = int(dbt.config.get("clv_holdout_months"))
     # dbt reads a Python model's dependencies from its own dbt.ref calls, so they stay here

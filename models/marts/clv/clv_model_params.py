@@ -29,7 +29,7 @@ def _rows(month_end, fit, time_unit):
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="month_end")
+    dbt.config(materialized="incremental", incremental_strategy="months_rebuilt", unique_key="month_end")
     time_unit = dbt.config.get("clv_time_unit")
     min_repeat = int(dbt.config.get("clv_min_repeat_customers"))
     per_unit = clv.DAYS_PER_UNIT[time_unit]
