@@ -27,20 +27,22 @@ def build_warehouse(raw_dir: Path, target: Path, *dbt_args: str, validate: bool 
     return target
 
 
-def query(warehouse: Path, sql: str):
+def _read(warehouse: Path, sql: str, fetch: str):
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        return con.execute(sql).fetchall()
+        return getattr(con.execute(sql), fetch)()
     finally:
         con.close()
+
+
+def query(warehouse: Path, sql: str):
+    """Rows as tuples."""
+    return _read(warehouse, sql, "fetchall")
 
 
 def frame(warehouse: Path, sql: str):
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).df()
-    finally:
-        con.close()
+    """Rows as a pandas dataframe."""
+    return _read(warehouse, sql, "df")
 
 
 @pytest.fixture(scope="session")
