@@ -24,21 +24,6 @@
 {%- endmacro %}
 
 
-{% macro raw_row_hash(entity, alias=none) -%}
-    {#- a hash of a raw row as read (its contract columns' text; not the file it came from) -#}
-    {%- set columns = [] -%}
-    {%- for column in raw_contract_columns(source('raw', entity)) -%}
-        {%- do columns.append((alias ~ '.' if alias else '') ~ column.name ~ '_text') -%}
-    {%- endfor -%}
-    {{ return(adapter.dispatch('row_hash', 'kam')(columns)) }}
-{%- endmacro %}
-
-{% macro default__row_hash(columns) -%}
-    {#- DuckDB's and Spark's hash() both take any number of columns -#}
-    hash({{ columns | join(', ') }})
-{%- endmacro %}
-
-
 {% macro carried(window_expression, column, how) -%}
     {#- A to-date total over the rows read, continued from the carried-over previous_<column>
         (incremental runs): how = sum, min, max or last (the latest non-null value). -#}

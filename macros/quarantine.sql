@@ -3,7 +3,8 @@
     are listed in seeds/quarantine_reasons.csv. -#}
 
 {% macro contract_checks(source_relation) %}
-    {#- The checks the contract's column meta asks for, key checks first. -#}
+    {#- The checks the contract's column meta asks for that depend on the row alone (and its
+        key's earlier occurrences), key checks first. -#}
     {%- set key = raw_key_column(source_relation) -%}
     {%- set checks = [
         [key ~ "_text is null", "missing_key", key],
@@ -26,25 +27,40 @@
         {%- if 'min' in meta and 'max' in meta -%}
             {%- do checks.append([name ~ " not between " ~ meta.min ~ " and " ~ meta.max, "score_out_of_range", name]) -%}
         {%- endif -%}
-        {%- if meta.not_in_future -%}
-            {%- do checks.append(["cast(" ~ name ~ " as date) > current_date", "future_date", name]) -%}
-        {%- endif -%}
     {%- endfor -%}
     {{ return(checks) }}
 {% endmacro %}
 
 
-{% macro quarantine_reason(checks) %}
+{% macro future_date_checks(source_relation) %}
+    {#- the contract's dates that may not lie in the future: checked on every build, as today moves -#}
+    {%- set checks = [] -%}
+    {%- for column in raw_contract_columns(source_relation) if contract_meta(column).not_in_future -%}
+        {%- do checks.append(["cast(" ~ column.name ~ " as date) > current_date", "future_date", column.name]) -%}
+    {%- endfor -%}
+    {{ return(checks) }}
+{% endmacro %}
+
+
+{% macro quarantine_reason(checks, prefix='quarantine', first=none) %}
+    {#- <prefix>_reason and <prefix>_column of the first check a row fails; first: the prefix of
+        reason and column columns found earlier, which come before these checks -#}
         case
+            {%- if first %}
+            when {{ first }}_reason is not null then {{ first }}_reason
+            {%- endif %}
             {%- for check in checks %}
             when {{ check[0] }} then '{{ check[1] }}'
             {%- endfor %}
-        end as quarantine_reason,
+        end as {{ prefix }}_reason,
         case
+            {%- if first %}
+            when {{ first }}_reason is not null then {{ first }}_column
+            {%- endif %}
             {%- for check in checks %}
             when {{ check[0] }} then '{{ check[2] }}'
             {%- endfor %}
-        end as quarantine_column
+        end as {{ prefix }}_column
 {% endmacro %}
 
 

@@ -1,8 +1,8 @@
 {#- Reading the raw contract (models/staging/raw/_raw__sources.yml) into typed rows.
 
     A raw entity folder may hold CSV and Parquet files side by side, which one external
-    location glob cannot express; read_raw lists the folder with DuckDB's glob() at run time
-    and unions read_csv and read_parquet over the files it finds. Every contract column comes
+    location glob cannot express; raw_files lists the folder at run time and read_raw unions
+    read_csv and read_parquet over the files it is given. Every contract column comes
     out twice: <column>_text (the trimmed text as read, null when empty or absent) and <column>
     (parsed to the contract's data_type, null when it does not parse), next to the file and row
     each record came from. -#}
@@ -46,48 +46,53 @@
 
 
 {% macro raw_files(entity) %}
-    {#- The entity's files, split by format; a structural problem stops the build here. -#}
+    {#- The entity's files with size and modification time (read_blob lists them without reading
+        their content), in name order; a structural problem stops the build here. -#}
     {%- set folder = var('raw_dir') ~ '/' ~ entity -%}
     {#- files in the folder and its subfolders (e.g. one per month); dot names are skipped -#}
-    {%- set listing = run_query("select file from glob('" ~ folder ~ "/**') order by file") -%}
-    {%- set files = {'csv': [], 'parquet': []} -%}
-    {%- for path in listing.columns[0].values() -%}
+    {%- set listing = run_query("select filename, size, cast(make_timestamp(epoch_us(last_modified)) as varchar) from read_blob('"
+                                ~ folder ~ "/**') order by filename") -%}
+    {%- set files = [] -%}
+    {%- for row in listing.rows -%}
+        {%- set path = row[0] -%}
         {%- set parts = path[folder | length + 1:].split('/') -%}
         {%- set extension = parts[-1].split('.')[-1].lower() -%}
         {%- set hidden = [] -%}
         {%- for part in parts if part.startswith('.') -%}{%- do hidden.append(part) -%}{%- endfor -%}
         {%- if hidden -%}
-        {%- elif extension in files -%}
-            {%- do files[extension].append(path) -%}
+        {%- elif extension in ('csv', 'parquet') -%}
+            {%- do files.append({'path': path, 'format': extension, 'size': row[1] | int, 'modified': row[2]}) -%}
         {%- else -%}
             {{ exceptions.raise_compiler_error("raw file " ~ path ~ " is neither .csv nor .parquet; move it out of " ~ folder) }}
         {%- endif -%}
     {%- endfor -%}
-    {%- if not files.csv and not files.parquet -%}
+    {%- if not files -%}
         {{ exceptions.raise_compiler_error("raw entity '" ~ entity ~ "' has no .csv or .parquet file in " ~ folder) }}
     {%- endif -%}
     {{ return(files) }}
 {% endmacro %}
 
 
-{% macro read_raw(source_relation) %}
+{% macro read_raw(source_relation, files) %}
+    {#- the rows of the given files (entries of raw_files) -#}
     {%- set entity = source_relation.identifier -%}
     {%- set columns = raw_contract_columns(source_relation) -%}
-    {%- set key = raw_key_column(source_relation) -%}
     {%- set readers = [] -%}
     {%- if execute -%}
-        {%- set files = raw_files(entity) -%}
         {%- set quoted = {} -%}
-        {%- for fmt in ['csv', 'parquet'] if files[fmt] -%}
-            {%- do quoted.update({fmt: "['" ~ files[fmt] | join("', '") ~ "']"}) -%}
+        {%- for fmt in ['csv', 'parquet'] -%}
+            {%- set paths = files | selectattr('format', 'equalto', fmt) | map(attribute='path') | list -%}
+            {%- if paths -%}
+            {%- do quoted.update({fmt: "['" ~ paths | join("', '") ~ "']"}) -%}
+            {%- endif -%}
         {%- endfor -%}
-        {%- if files.csv -%}
+        {%- if quoted.csv -%}
             {#- line numbers: the header is line 1; ordinality follows the files' order -#}
             {%- do readers.append({
                 'from': "read_csv(" ~ quoted.csv ~ ", header = true, all_varchar = true, union_by_name = true, filename = true) with ordinality",
                 'row': "ordinality - min(ordinality) over (partition by filename) + 2"}) -%}
         {%- endif -%}
-        {%- if files.parquet -%}
+        {%- if quoted.parquet -%}
             {%- do readers.append({
                 'from': "read_parquet(" ~ quoted.parquet ~ ", union_by_name = true, filename = true, file_row_number = true)",
                 'row': "file_row_number + 1"}) -%}
@@ -101,8 +106,7 @@
         {{ parse_contract_value(column.name ~ '_text', column.data_type) }} as {{ column.name }},
         {%- endfor %}
         _source_file,
-        _source_row,
-        row_number() over (partition by {{ key }}_text order by _source_file, _source_row) as _key_occurrence
+        _source_row
     from (
     {%- for reader in readers %}
         {%- set present = run_query("describe select * from " ~ reader.from).columns[0].values() %}
@@ -123,13 +127,14 @@
             {{ reader.row }} as _source_row
         from {{ reader.from }}
     {%- else %}
-        {#- parse time: no files are read, only the shape matters -#}
+        {#- no file to read (or parse time, when only the shape matters) -#}
         select
             {%- for column in columns %}
             cast(null as varchar) as {{ column.name }}_text,
             {%- endfor %}
             cast(null as varchar) as _source_file,
             cast(null as bigint) as _source_row
+        where false
     {%- endfor %}
     ) as raw_rows
 {% endmacro %}

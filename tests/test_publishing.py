@@ -132,7 +132,7 @@ def test_rebuilding_unchanged_raw_data_gives_identical_marts(demo_raw, demo_ware
     con.execute(f"attach '{again}' as second_build (read_only)")
     tables = [r[0] for r in con.execute("""
         select table_name from duckdb_tables()
-        where database_name = 'first_build' and table_name not like 'base_raw__%'
+        where database_name = 'first_build' and table_name not like 'landed_raw__%'
             and table_name <> 'kam_build_info'  -- when each was built""").fetchall()]
     assert "customer_value_monthly" in tables and "clv_model_params" in tables
     differences = {}

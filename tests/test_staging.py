@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 
 import pandas as pd
 
 from conftest import build_warehouse, query
-from rawfiles import EXPECTED_QUARANTINE, STAGED, keep_columns, write_raw
+from kam import build
+from rawfiles import EXPECTED_QUARANTINE, ORDERS, STAGED, keep_columns, write_raw
 
 
 def test_each_bad_row_is_quarantined_with_file_row_column_and_reason(handmade_warehouse):
@@ -59,3 +61,43 @@ def test_raw_rows_equal_staged_plus_quarantined(demo_raw, demo_warehouse):
                    (select count(*) from stg_raw__quarantined_rows where entity = '{entity}')""")
         assert raw_rows == staged + quarantined, entity
         assert quarantined > 0, f"the demo data should show quarantine at work for {entity}"
+
+
+def test_a_build_reads_only_new_files_and_checks_them_with_the_landed_rows(tmp_path):
+    raw = write_raw(tmp_path / "raw")
+    target = tmp_path / "kam.duckdb"
+    assert build.build(raw, target, 0, 0, [], validate=False) == "full"
+
+    # a.csv edited in place with its size and modification time kept: the quick check
+    # (name, size, time) cannot see it, which shows that a.csv is not read again
+    landed = raw / "orders" / "a.csv"
+    stamp = landed.stat()
+    first_o1 = "O1,C1,2024-03-01,completed,100.00"
+    landed.write_text(ORDERS.replace(first_o1, first_o1.replace("100.00", "900.00"), 1), encoding="utf-8")
+    os.utime(landed, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    # new files: an order key landed before, a new order, and the customer O3 was missing
+    (raw / "orders" / "b.csv").write_text(
+        "order_id,customer_id,order_date,status,revenue\n"
+        "O2,C1,2024-03-09,completed,5\n"
+        "O10,C1,2024-03-09,completed,7\n", encoding="utf-8")
+    (raw / "customers" / "b.csv").write_text(
+        "customer_id,customer_name,industry,region,channel,created_date\n"
+        "C9,Late arrival,finance,east,direct,2024-01-01\n", encoding="utf-8")
+    assert build.build(raw, target, 0, 0, [], validate=False) == "incremental"
+
+    def orders_seen(warehouse):
+        quarantined = {(Path(f).name, r, c, reason) for f, r, c, reason in query(warehouse, """
+            select source_file, source_row, column_name, reason_code
+            from stg_raw__quarantined_rows where entity = 'orders'""")}
+        revenue = dict(query(warehouse, "select order_id, revenue from stg_raw__orders"))
+        return quarantined, revenue
+
+    quarantined, revenue = orders_seen(target)
+    assert ("b.csv", 2, "order_id", "duplicate_key") in quarantined  # O2 landed before, in a.csv
+    assert ("a.csv", 4, "customer_id", "unknown_customer") not in quarantined  # O3: C9 has arrived
+    assert str(revenue["O1"]) == "100.00" and str(revenue["O10"]) == "7.00" and "O3" in revenue
+    # a full build reads every file again and sees the edit; all else is the same
+    full_quarantined, full_revenue = orders_seen(build_warehouse(raw, tmp_path / "full.duckdb", validate=False))
+    assert full_quarantined == quarantined
+    assert str(full_revenue.pop("O1")) == "900.00" and revenue.pop("O1") is not None
+    assert full_revenue == revenue

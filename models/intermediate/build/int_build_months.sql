@@ -15,14 +15,14 @@ with months as (
 
 first_orders as (
     select customer_id_text, min(order_date) as first_order_date
-    from {{ ref('base_raw__orders') }}
+    from {{ ref('landed_raw__orders') }}
     group by customer_id_text
 ),
 
 dated_rows as (
     {%- for entity, date_column in entities.items() %}
-    select cast({{ date_column }} as date) as row_date, {{ raw_row_hash(entity) }} as row_hash
-    from {{ ref('base_raw__' ~ entity) }}
+    select cast({{ date_column }} as date) as row_date, _row_hash as row_hash
+    from {{ ref('landed_raw__' ~ entity) }}
     union all
     {%- endfor %}
     select
@@ -30,8 +30,8 @@ dated_rows as (
             least(customers.created_date, first_orders.first_order_date),
             customers.created_date, first_orders.first_order_date
         ) as row_date,
-        {{ raw_row_hash('customers', 'customers') }} as row_hash
-    from {{ ref('base_raw__customers') }} as customers
+        customers._row_hash as row_hash
+    from {{ ref('landed_raw__customers') }} as customers
     left join first_orders on customers.customer_id_text = first_orders.customer_id_text
 ),
 

@@ -1,20 +1,5 @@
-{%- set raw_surveys = source('raw', 'surveys') -%}
+{%- set customers = ref('stg_raw__customers') -%}
 
-with raw_surveys as (
-    {{ read_raw(raw_surveys) }}
-),
-
-customers as (
-    select customer_id from {{ ref('stg_raw__customers') }}
-),
-
-checked as (
-    select
-        raw_surveys.*,
-        {{ quarantine_reason(contract_checks(raw_surveys) + [
-            ["customer_id not in (select customer_id from customers)", "unknown_customer", "customer_id"],
-        ]) }}
-    from raw_surveys
-)
-
-select * from checked
+{{ checked_raw(source('raw', 'surveys'), ref('landed_raw__surveys'), [
+    ["customer_id not in (select customer_id from " ~ customers ~ ")", "unknown_customer", "customer_id"],
+]) }}

@@ -1,0 +1,133 @@
+{#- Landing raw files (models/staging/raw/landed/): each landed_raw__<entity> table holds every
+    row of the entity's files as read, with the checks that depend on the row and its file set
+    only (the contract's, plus the model's own). It is incremental by file: a build reads only
+    files that are new since the last build, as long as every file landed before is still there
+    with the same size and modification time (the quick check make and rsync use) and the new
+    files sort after them, so that a key's first occurrence stays where a full read would put it.
+    Otherwise the entity is read again from all its files. Checks that depend on other entities
+    or on today's date run in base_raw__<entity> (checked_raw), on every build. -#}
+
+{% macro landing_plan(source_relation, landed_relation) %}
+    {#- {'files': the files to read, 'reload': whether the rows landed before are replaced} -#}
+    {%- if not execute -%}
+        {{ return({'files': [], 'reload': true}) }}
+    {%- endif -%}
+    {%- set files = raw_files(source_relation.identifier) -%}
+    {%- if not is_incremental() -%}
+        {{ return({'files': files, 'reload': true}) }}
+    {%- endif -%}
+    {%- set landed = {} -%}
+    {%- for row in run_query("select _source_file, any_value(_source_file_size), "
+                             ~ "cast(any_value(_source_file_modified) as varchar) from "
+                             ~ landed_relation ~ " group by _source_file").rows -%}
+        {%- do landed.update({row[0]: (row[1] | int, row[2])}) -%}
+    {%- endfor -%}
+    {%- set now = {} -%}
+    {%- for file in files -%}{%- do now.update({file.path: (file.size, file.modified)}) -%}{%- endfor -%}
+    {%- set new = files | rejectattr('path', 'in', landed.keys() | list) | list -%}
+    {%- set changed = [] -%}
+    {%- for path, stamp in landed.items() if now.get(path) != stamp -%}{%- do changed.append(path) -%}{%- endfor -%}
+    {%- set last_landed = landed.keys() | max if landed else '' -%}
+    {%- set out_of_order = new | selectattr('path', 'lt', last_landed) | list -%}
+    {%- if changed or out_of_order -%}
+        {%- do log(source_relation.identifier ~ ": " ~ (changed | length) ~ " file(s) changed or gone, "
+                   ~ (out_of_order | length) ~ " new file(s) sorting before landed ones: reading all files", info=true) -%}
+        {{ return({'files': files, 'reload': true}) }}
+    {%- endif -%}
+    {{ return({'files': new, 'reload': false}) }}
+{% endmacro %}
+
+
+{% macro land_raw(source_relation, checks=[]) %}
+    {#- the landed rows of the files the plan reads; checks: the model's own row checks, after the contract's -#}
+    {%- set plan = landing_plan(source_relation, this) -%}
+    {%- set key = raw_key_column(source_relation) -%}
+    {%- set files = plan.files -%}
+with raw_rows as (
+    {{ read_raw(source_relation, files) }}
+),
+
+{%- if not plan.reload %}
+
+landed_keys as (
+    -- occurrences of the new rows' keys in the files landed before
+    select {{ key }}_text, count(*) as n_landed
+    from {{ this }}
+    where {{ key }}_text in (select {{ key }}_text from raw_rows)
+    group by {{ key }}_text
+),
+{%- endif %}
+
+numbered as (
+    select
+        raw_rows.*,
+        case when raw_rows.{{ key }}_text is not null then
+            row_number() over (partition by raw_rows.{{ key }}_text order by _source_file, _source_row)
+            {%- if not plan.reload %} + coalesce(landed_keys.n_landed, 0){% endif %}
+        end as _key_occurrence
+    from raw_rows
+    {%- if not plan.reload %}
+    left join landed_keys on raw_rows.{{ key }}_text = landed_keys.{{ key }}_text
+    {%- endif %}
+),
+
+file_stamps as (
+    {%- for file in files %}
+    select '{{ file.path }}' as _source_file, {{ file.size }} as _source_file_size,
+        cast('{{ file.modified }}' as {{ dbt.type_timestamp() }}) as _source_file_modified
+    {{- " union all" if not loop.last }}
+    {%- else %}
+    select cast(null as varchar) as _source_file, cast(null as bigint) as _source_file_size,
+        cast(null as {{ dbt.type_timestamp() }}) as _source_file_modified
+    where false
+    {%- endfor %}
+)
+
+select
+    numbered.*,
+    file_stamps._source_file_size,
+    file_stamps._source_file_modified,
+    {{ raw_row_hash(source_relation) }} as _row_hash,
+    {{ quarantine_reason(contract_checks(source_relation) + checks, 'landed') }}
+from numbered
+inner join file_stamps on numbered._source_file = file_stamps._source_file
+{%- endmacro %}
+
+
+{% macro raw_row_hash(source_relation) -%}
+    {#- a hash of a raw row as read (its contract columns' text; not the file it came from),
+        stored when the row lands -#}
+    {%- set columns = [] -%}
+    {%- for column in raw_contract_columns(source_relation) -%}
+        {%- do columns.append(column.name ~ '_text') -%}
+    {%- endfor -%}
+    {{ return(adapter.dispatch('row_hash', 'kam')(columns)) }}
+{%- endmacro %}
+
+{% macro default__row_hash(columns) -%}
+    {#- DuckDB's and Spark's hash() both take any number of columns -#}
+    hash({{ columns | join(', ') }})
+{%- endmacro %}
+
+
+{% macro get_incremental_files_landed_sql(arg_dict) %}
+    {#- append the rows of new files, or replace all rows when the plan read every file -#}
+    {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
+    {%- set source_relation = source('raw', arg_dict['target_relation'].identifier.replace('landed_raw__', '')) -%}
+    {%- if landing_plan(source_relation, arg_dict['target_relation']).reload %}
+    delete from {{ arg_dict['target_relation'] }};
+    {%- endif %}
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }} from {{ arg_dict['temp_relation'] }}
+{% endmacro %}
+
+
+{% macro checked_raw(source_relation, landed_relation, checks=[]) %}
+    {#- every landed row with the first reason it fails: its landing checks first, then the
+        contract's dates in the future (today moves), then the model's checks against other
+        entities (they change without this entity's files changing) -#}
+select
+    landed.*,
+    {{ quarantine_reason(future_date_checks(source_relation) + checks, 'quarantine', first='landed') }}
+from {{ landed_relation }} as landed
+{%- endmacro %}

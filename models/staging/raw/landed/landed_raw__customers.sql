@@ -1,0 +1,1 @@
+{{ land_raw(source('raw', 'customers')) }}

@@ -1,0 +1,3 @@
+{{ land_raw(source('raw', 'orders'), [
+    ["status = 'completed' and revenue < 0", "negative_revenue", "revenue"],
+]) }}
