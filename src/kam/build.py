@@ -101,16 +101,20 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
         if mode == "incremental":
             _say(f"incremental build: copying {target} to {staging}")
             shutil.copyfile(target, staging)
+            phase = time.monotonic()
             dbt(["build", *dbt_args], dbt_env(raw_dir, staging))
         else:
             _say(f"full build into {staging}")
+            phase = time.monotonic()
             dbt(["build", "--full-refresh", *dbt_args], dbt_env(raw_dir, staging))
         months = warehouse.months_rebuilt(staging)
-        _say(f"months rebuilt: {_describe_months(months)}")
+        _say(f"dbt build took {time.monotonic() - phase:.0f} s; months rebuilt: {_describe_months(months)}")
         if validate:
             _say("validating with Great Expectations" + (" the months rebuilt" if mode == "incremental" else ""))
+            phase = time.monotonic()
             for warning in validation.validate(staging, months if mode == "incremental" else None):
                 _say(f"warning: {warning}")
+            _say(f"validation took {time.monotonic() - phase:.0f} s")
         warehouse.record_build(staging, build_signature, mode, months)
         warehouse.publish(staging, target)
     except BaseException:

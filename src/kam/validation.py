@@ -19,17 +19,22 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # nothing may wait on the network
-
-import great_expectations as gx  # noqa: E402
-
-from kam.warehouse import PROJECT_DIR, connect  # noqa: E402
+from kam.warehouse import PROJECT_DIR, connect
 
 GX_ROOT = PROJECT_DIR / "expectations"
 SUITE_DIR = GX_ROOT / "gx" / "expectations"
 RESULTS_DIR = GX_ROOT / "gx" / "uncommitted" / "validations"
 DOCS_INDEX = GX_ROOT / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 BATCH_ROWS = int(os.environ.get("KAM_VALIDATION_BATCH_ROWS") or 1_000_000)
+
+
+def _gx():
+    """Great Expectations, imported on first use: the import alone takes seconds, which every
+    `kam` command (report, data, sql) would otherwise pay."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # nothing may wait on the network
+    import great_expectations
+
+    return great_expectations
 
 
 @dataclass(frozen=True)
@@ -61,7 +66,7 @@ def suite_names() -> list[str]:
 
 
 def _context():
-    context = gx.get_context(mode="file", project_root_dir=str(GX_ROOT))
+    context = _gx().get_context(mode="file", project_root_dir=str(GX_ROOT))
     context.variables.progress_bars = {"globally": False}
     return context
 
@@ -69,7 +74,7 @@ def _context():
 def _get_or_add(get, add):
     try:
         return get()
-    except (KeyError, LookupError, gx.exceptions.DataContextError):
+    except (KeyError, LookupError, _gx().exceptions.DataContextError):
         return add()
 
 
@@ -87,10 +92,10 @@ def _checkpoint(context, name: str):
     definition = _get_or_add(
         lambda: context.validation_definitions.get(name),
         lambda: context.validation_definitions.add(
-            gx.ValidationDefinition(name=name, data=batches, suite=suite)))
+            _gx().ValidationDefinition(name=name, data=batches, suite=suite)))
     return _get_or_add(
         lambda: context.checkpoints.get(name),
-        lambda: context.checkpoints.add(gx.Checkpoint(name=name, validation_definitions=[definition])))
+        lambda: context.checkpoints.add(_gx().Checkpoint(name=name, validation_definitions=[definition])))
 
 
 def _frame(con, query: str, params=None):

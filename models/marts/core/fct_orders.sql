@@ -1,5 +1,8 @@
+{{ config(materialized='incremental', incremental_strategy='facts_rebuilt', rebuilt_by='order_date') }}
+
 with orders as (
     select * from {{ ref('stg_raw__orders') }}
+    where {{ is_fact_rebuilt('order_date') }}
 ),
 
 final as (

@@ -1,5 +1,8 @@
+{{ config(materialized='incremental', incremental_strategy='facts_rebuilt', rebuilt_by='survey_date') }}
+
 with surveys as (
     select * from {{ ref('stg_raw__surveys') }}
+    where {{ is_fact_rebuilt('survey_date') }}
 ),
 
 final as (
