@@ -1,8 +1,11 @@
-{{ config(materialized='table') }}  {#- read by the RFM summary, churn and the holdout (once per month) #}
+{{ config(materialized='incremental', incremental_strategy='facts_rebuilt', rebuilt_by='order_date') }}
+{#- stored, not a view: read by the RFM summary, churn and the holdout (once per month) #}
 
 -- Each customer's order days (same-day orders merged) with the gap since the previous one,
 -- its usual gap so far (a high percentile of its own gaps: churn for non-contractual buyers is
--- judged against the account's own rhythm), and running revenue for the RFM summary.
+-- judged against the account's own rhythm), and running revenue for the RFM summary. An
+-- incremental build recomputes the order days from the first month rebuilt on, over the whole
+-- history of the customers that have one.
 with order_days as (
     select
         customer_id,
@@ -11,6 +14,12 @@ with order_days as (
         sum(gross_profit) as gross_profit
     from {{ ref('fct_orders') }}
     where is_completed
+    {%- if is_incremental() %}
+        and customer_id in (
+            select customer_id from {{ ref('fct_orders') }}
+            where is_completed and {{ is_fact_rebuilt('order_date') }}
+        )
+    {%- endif %}
     group by customer_id, order_date
 ),
 
@@ -40,3 +49,4 @@ final as (
 )
 
 select * from final
+where {{ is_fact_rebuilt('order_date') }}
