@@ -104,6 +104,21 @@ def test_weighted_fit_equals_one_row_per_customer(lifetimes_reference):
     assert weighted.log_likelihood == pytest.approx(one.log_likelihood, rel=1e-9)
 
 
+@pytest.mark.parametrize("kind", ["whole days", "whole days as floats", "fractions of weeks"])
+def test_aggregate_counts_customers_per_distinct_row_like_a_group_by(kind):
+    rng = np.random.default_rng(3)
+    rows = pd.DataFrame({"frequency": rng.integers(0, 5, 5000), "recency": rng.integers(0, 40, 5000),
+                         "T": rng.integers(40, 60, 5000)})
+    if kind != "whole days":
+        rows = rows.astype(float)
+    if kind == "fractions of weeks":
+        rows[["recency", "T"]] /= 7
+    expected = rows.groupby(["frequency", "recency", "T"], sort=True).size().rename("weight").reset_index()
+    aggregated = clv.aggregate(rows, ["frequency", "recency", "T"])
+    pd.testing.assert_frame_equal(aggregated, expected)
+    assert aggregated.weight.sum() == len(rows) and len(aggregated) < len(rows)
+
+
 def test_a_month_with_too_few_customers_is_reported(handmade_warehouse):
     params = frame(handmade_warehouse, "select * from clv_model_params")
     assert len(params) and not params.converged.any()

@@ -33,38 +33,59 @@ class Fit:
 
 
 def aggregate(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Distinct rows of `columns` with a `weight` column counting the customers."""
-    return frame.groupby(columns, sort=True).size().rename("weight").reset_index()
+    """Distinct rows of `columns` with a `weight` column counting the customers, sorted."""
+    arrays = [frame[c].to_numpy() for c in columns]
+    whole = all(len(v) and (v.dtype.kind in "iu" or (v.dtype.kind == "f" and np.all(v == np.floor(v))))
+                and v.min() >= 0 for v in arrays)
+    spans = [int(v.max()) + 1 for v in arrays] if whole else []
+    if not whole or np.prod(np.array(spans, float)) >= 2.0 ** 62:
+        return frame.groupby(columns, sort=True).size().rename("weight").reset_index()
+    # whole numbers (days): one int64 key per row in mixed radix, counted in a hash table
+    key = np.zeros(len(frame), np.int64)
+    for values, span in zip(arrays, spans):
+        key = key * span + values.astype(np.int64)
+    counts = pd.Series(key).value_counts(sort=False).sort_index()
+    rest, decoded = counts.index.to_numpy(np.int64), {}
+    for column, span in reversed(list(zip(columns, spans))):
+        rest, decoded[column] = np.divmod(rest, span)
+    out = pd.DataFrame({c: decoded[c].astype(frame[c].dtype) for c in columns})
+    out["weight"] = counts.to_numpy(np.int64)
+    return out
 
 
-def _bgnbd_terms(log_params, x, t_x, T):
+def _bgnbd_terms(log_params, x, t_x, T, x_values, x_index):
+    """Log-likelihood terms per row; functions of x alone are evaluated once per distinct x
+    (x_values[x_index] == x): a few hundred special-function calls instead of one per row."""
     r, alpha, a, b = np.exp(log_params)
     has_repeat = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = betaln(a, b + x) - betaln(a, b)
-    a3 = -(r + x) * np.log(alpha + T)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        a4 = np.where(has_repeat, np.log(a) - np.log(np.maximum(b + x - 1, 1e-300))
-                      - (r + x) * np.log(alpha + t_x), -np.inf)
+    a1 = (gammaln(r + x_values) - gammaln(r))[x_index] + r * np.log(alpha)
+    a2 = (betaln(a, b + x_values) - betaln(a, b))[x_index]
+    log_alpha_T, log_alpha_t_x = np.log(alpha + T), np.log(alpha + t_x)
+    a3 = -(r + x) * log_alpha_T
+    log_b_x = np.log(np.maximum(b + x_values - 1, 1e-300))[x_index]
+    a4 = np.where(has_repeat, np.log(a) - log_b_x - (r + x) * log_alpha_t_x, -np.inf)
     top = np.maximum(a3, a4)
     mix = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
-    return r, alpha, a, b, a1, a2, a3, a4, mix
+    return r, alpha, a, b, a1, a2, mix, a4, log_alpha_T, log_alpha_t_x
 
 
-def bgnbd_log_likelihood(log_params, x, t_x, T, weight) -> tuple[float, np.ndarray]:
+def bgnbd_log_likelihood(log_params, x, t_x, T, weight, x_values=None, x_index=None) -> tuple[float, np.ndarray]:
     """Total log-likelihood and its gradient with respect to the log parameters."""
-    r, alpha, a, b, a1, a2, a3, a4, mix = _bgnbd_terms(log_params, x, t_x, T)
+    if x_values is None:
+        x_values, x_index = np.unique(x, return_inverse=True)
+    r, alpha, a, b, a1, a2, mix, a4, log_alpha_T, log_alpha_t_x = _bgnbd_terms(
+        log_params, x, t_x, T, x_values, x_index)
     ll = np.sum(weight * (a1 + a2 + mix))
     # share of the second term of the mixture (0 where x = 0)
     w4 = np.exp(a4 - mix)
     w3 = 1 - w4
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha) \
-        - w3 * np.log(alpha + T) - w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - w3 * (r + x) / (alpha + T) - w4 * (r + x) / (alpha + t_x)
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        d_b = digamma(b + x) - digamma(a + b + x) - digamma(b) + digamma(a + b) \
-            - np.where(x > 0, w4 / np.maximum(b + x - 1, 1e-300), 0.0)
+    d_r = (digamma(r + x_values) - digamma(r))[x_index] + np.log(alpha) \
+        - w3 * log_alpha_T - w4 * log_alpha_t_x
+    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
+    digamma_abx = digamma(a + b + x_values)
+    d_a = (digamma(a + b) - digamma_abx)[x_index] + w4 / a
+    d_b = (digamma(b + x_values) - digamma_abx - digamma(b) + digamma(a + b))[x_index] \
+        - np.where(x > 0, w4 / np.maximum(b + x_values - 1, 1e-300)[x_index], 0.0)
     grad = np.array([np.sum(weight * d_r) * r, np.sum(weight * d_alpha) * alpha,
                      np.sum(weight * d_a) * a, np.sum(weight * d_b) * b])
     return float(ll), grad
@@ -112,8 +133,9 @@ def fit_bgnbd(summary: pd.DataFrame, start=(1.0, 1.0, 1.0, 1.0)) -> Fit:
     if not (x > 0).any():
         return Fit("bgnbd", {}, float("nan"), n, False, "no customer has a repeat purchase")
     scale = 1.0 / max(T.max(), 1e-9)  # fit in units of the oldest customer's age: better conditioned
-    fit = _maximise(bgnbd_log_likelihood, np.asarray(start, float), (x, t_x * scale, T * scale, weight),
-                    n, BGNBD, "bgnbd")
+    x_values, x_index = np.unique(x, return_inverse=True)
+    fit = _maximise(bgnbd_log_likelihood, np.asarray(start, float),
+                    (x, t_x * scale, T * scale, weight, x_values, x_index), n, BGNBD, "bgnbd")
     params = {**fit.params, "alpha": fit.params["alpha"] / scale}
     # the log-likelihood in the original time unit differs by the Jacobian of the rescaling
     ll = fit.log_likelihood + float(np.sum(weight * (x * np.log(scale))))
