@@ -53,28 +53,21 @@ def aggregate(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return out
 
 
-def _bgnbd_terms(log_params, x, t_x, T, x_values, x_index):
-    """Log-likelihood terms per row; functions of x alone are evaluated once per distinct x
-    (x_values[x_index] == x): a few hundred special-function calls instead of one per row."""
-    r, alpha, a, b = np.exp(log_params)
-    has_repeat = x > 0
-    a1 = (gammaln(r + x_values) - gammaln(r))[x_index] + r * np.log(alpha)
-    a2 = (betaln(a, b + x_values) - betaln(a, b))[x_index]
-    log_alpha_T, log_alpha_t_x = np.log(alpha + T), np.log(alpha + t_x)
-    a3 = -(r + x) * log_alpha_T
-    log_b_x = np.log(np.maximum(b + x_values - 1, 1e-300))[x_index]
-    a4 = np.where(has_repeat, np.log(a) - log_b_x - (r + x) * log_alpha_t_x, -np.inf)
-    top = np.maximum(a3, a4)
-    mix = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
-    return r, alpha, a, b, a1, a2, mix, a4, log_alpha_T, log_alpha_t_x
-
-
 def bgnbd_log_likelihood(log_params, x, t_x, T, weight, x_values=None, x_index=None) -> tuple[float, np.ndarray]:
-    """Total log-likelihood and its gradient with respect to the log parameters."""
+    """Total log-likelihood and its gradient with respect to the log parameters. Functions of
+    x alone are evaluated once per distinct x (x_values[x_index] == x): a few hundred
+    special-function calls instead of one per row."""
     if x_values is None:
         x_values, x_index = np.unique(x, return_inverse=True)
-    r, alpha, a, b, a1, a2, mix, a4, log_alpha_T, log_alpha_t_x = _bgnbd_terms(
-        log_params, x, t_x, T, x_values, x_index)
+    r, alpha, a, b = np.exp(log_params)
+    b_x_1 = np.maximum(b + x_values - 1, 1e-300)
+    log_alpha_T, log_alpha_t_x = np.log(alpha + T), np.log(alpha + t_x)
+    a1 = (gammaln(r + x_values) - gammaln(r))[x_index] + r * np.log(alpha)
+    a2 = (betaln(a, b + x_values) - betaln(a, b))[x_index]
+    a3 = -(r + x) * log_alpha_T
+    a4 = np.where(x > 0, np.log(a) - np.log(b_x_1)[x_index] - (r + x) * log_alpha_t_x, -np.inf)
+    top = np.maximum(a3, a4)
+    mix = top + np.log(np.exp(a3 - top) + np.exp(a4 - top))
     ll = np.sum(weight * (a1 + a2 + mix))
     # share of the second term of the mixture (0 where x = 0)
     w4 = np.exp(a4 - mix)
@@ -85,7 +78,7 @@ def bgnbd_log_likelihood(log_params, x, t_x, T, weight, x_values=None, x_index=N
     digamma_abx = digamma(a + b + x_values)
     d_a = (digamma(a + b) - digamma_abx)[x_index] + w4 / a
     d_b = (digamma(b + x_values) - digamma_abx - digamma(b) + digamma(a + b))[x_index] \
-        - np.where(x > 0, w4 / np.maximum(b + x_values - 1, 1e-300)[x_index], 0.0)
+        - np.where(x > 0, w4 / b_x_1[x_index], 0.0)
     grad = np.array([np.sum(weight * d_r) * r, np.sum(weight * d_alpha) * alpha,
                      np.sum(weight * d_a) * a, np.sum(weight * d_b) * b])
     return float(ll), grad
