@@ -93,16 +93,18 @@ def test_incremental_build_equals_full_rebuild_row_for_row(loads):
 
 def test_changed_old_rows_rebuild_from_their_month_and_still_equal_a_full_rebuild(loads):
     raw, root = loads["raw"], loads["root"]
-    # a source system resends an April order with a corrected revenue
+    # a source system resends an April invoice with a corrected revenue and a payment date in
+    # February (wrong, but kept): February's receivables change, so the build starts there
     path = next((raw / "orders" / "2026-04").glob("*.csv"))
     orders = pd.read_csv(path, dtype=str, keep_default_na=False)
-    completed = orders.index[orders.status == "completed"][0]
-    orders.loc[completed, "revenue"] = str(round(float(orders.loc[completed, "revenue"]) + 1000, 2))
+    invoice = orders.index[(orders.status == "completed") & (orders.due_date != "")][0]
+    orders.loc[invoice, "revenue"] = str(round(float(orders.loc[invoice, "revenue"]) + 1000, 2))
+    orders.loc[invoice, "paid_date"] = "2026-02-20"
     orders.to_csv(path, index=False)
 
     assert _build(raw, loads["incremental"]) == "incremental"
     assert query(loads["incremental"], "select first_month_rebuilt from kam_build_info")[0][0] == \
-        dt.date(2026, 4, 30)
+        dt.date(2026, 2, 28)
     full = _build(raw, root / "full-after-change" / "kam.duckdb", full=True)
     assert full == "full"
     differences = _differences(loads["incremental"], root / "full-after-change" / "kam.duckdb")

@@ -1,13 +1,18 @@
 -- The reporting months and which of them this build computes. A month's fingerprint sums a
--- hash of every raw row that can change its results: orders, contacts and surveys by their
--- own date, a customer by its earliest month (created, or first order), each row counted no
--- earlier than the first reporting month. The first month whose fingerprint differs from the
--- previous build's (or that is new, or gone) and every month after it are rebuilt; a full
--- refresh rebuilds all. Models, seeds and vars are not fingerprinted here: `kam build` compares
--- those itself and runs a full refresh when they changed.
+-- hash of every raw row that can change its results: contacts and surveys by their own date,
+-- orders by their earliest date (a payment or due date before the order date, bad but kept,
+-- moves receivables in that earlier month), a customer by its earliest month (created, or first
+-- order), each row counted no earlier than the first reporting month. The first month whose
+-- fingerprint differs from the previous build's (or that is new, or gone) and every month after
+-- it are rebuilt; a full refresh rebuilds all. Models, seeds and vars are not fingerprinted
+-- here: `kam build` compares those itself and runs a full refresh when they changed.
 {{ config(materialized='incremental', incremental_strategy='replace') }}
 
-{%- set entities = {'orders': 'order_date', 'contacts': 'contact_date', 'surveys': 'survey_date'} %}
+{%- set entities = {
+    'orders': 'least(order_date, due_date, paid_date)',
+    'contacts': 'contact_date',
+    'surveys': 'survey_date',
+} %}
 
 with months as (
     select * from {{ ref('int_reporting_months') }}
@@ -20,8 +25,8 @@ first_orders as (
 ),
 
 dated_rows as (
-    {%- for entity, date_column in entities.items() %}
-    select cast({{ date_column }} as date) as row_date, _row_hash as row_hash
+    {%- for entity, row_date in entities.items() %}
+    select cast({{ row_date }} as date) as row_date, _row_hash as row_hash
     from {{ ref('landed_raw__' ~ entity) }}
     union all
     {%- endfor %}

@@ -1,3 +1,5 @@
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
+
 with contacts as (
     select * from {{ ref('fct_contacts') }}
 ),
@@ -15,6 +17,7 @@ by_contact_month as (
         0 as n_complaints_due,
         0 as n_complaints_followed_up
     from contacts
+    where {{ is_month_rebuilt('contact_month_end') }}
     group by 1, 2
 ),
 
@@ -30,6 +33,7 @@ by_follow_up_month as (
         sum(case when is_followed_up_in_time then 1 else 0 end) as n_complaints_followed_up
     from contacts
     where is_complaint
+        and {{ is_month_rebuilt(dbt.last_day('follow_up_due_date', 'month')) }}
     group by 1, 2
 ),
 

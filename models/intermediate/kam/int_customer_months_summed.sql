@@ -1,7 +1,9 @@
 -- Each customer month with its own activity and trailing sums, using only what happened
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
 -- Incremental: the months rebuilt read 11 earlier months for the trailing windows, and the
--- to-date totals continue from this table's row for the month before those.
+-- to-date totals continue from this table's row for the month before those. The four monthly
+-- aggregates it joins are tables rebuilt by month too: joined as views, they held more memory
+-- than DuckDB could spill at a million customers.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 {%- set to_date_columns = [
     "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",

@@ -1,6 +1,8 @@
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
+
 with orders as (
     select * from {{ ref('fct_orders') }}
-    where is_completed
+    where is_completed and {{ is_month_rebuilt('order_month_end') }}
 ),
 
 final as (

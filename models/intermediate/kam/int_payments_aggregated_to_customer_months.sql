@@ -1,6 +1,9 @@
 -- Receivables as monthly changes, so a running sum gives the balance at each month end using
 -- only payments made by then: an invoice opens at its order date and closes by the amount paid
--- at the payment date; it is overdue from the day after its due date until paid.
+-- at the payment date; it is overdue from the day after its due date until paid. The months
+-- rebuilt get every event dated in them, whichever order's month it came from.
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
+
 with invoices as (
     select * from {{ ref('fct_orders') }}
     where is_completed and has_payment_terms
@@ -27,15 +30,21 @@ events as (
     from invoices
 ),
 
+event_months as (
+    select *, cast({{ dbt.last_day('event_date', 'month') }} as date) as month_end
+    from events
+),
+
 final as (
     select
         customer_id,
-        cast({{ dbt.last_day('event_date', 'month') }} as date) as month_end,
+        month_end,
         sum(receivable_change) as receivable_change,
         sum(overdue_change) as overdue_change,
         sum(n_invoices_due) as n_invoices_due,
         sum(n_invoices_paid_on_time) as n_invoices_paid_on_time
-    from events
+    from event_months
+    where {{ is_month_rebuilt('month_end') }}
     group by 1, 2
 )
 

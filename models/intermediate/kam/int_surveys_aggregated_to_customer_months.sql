@@ -1,5 +1,8 @@
+{{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
+
 with surveys as (
     select * from {{ ref('fct_surveys') }}
+    where {{ is_month_rebuilt('survey_month_end') }}
 ),
 
 exits as (
