@@ -51,23 +51,23 @@ with raw_rows as (
 
 landed_keys as (
     -- occurrences of the new rows' keys in the files landed before
-    select {{ key }}_text, count(*) as n_landed
+    select {{ key }}, count(*) as n_landed
     from {{ this }}
-    where {{ key }}_text in (select {{ key }}_text from raw_rows)
-    group by {{ key }}_text
+    where {{ key }} in (select {{ key }} from raw_rows)
+    group by {{ key }}
 ),
 {%- endif %}
 
 numbered as (
     select
         raw_rows.*,
-        case when raw_rows.{{ key }}_text is not null then
-            row_number() over (partition by raw_rows.{{ key }}_text order by _source_file, _source_row)
+        case when raw_rows.{{ key }} is not null then
+            row_number() over (partition by raw_rows.{{ key }} order by _source_file, _source_row)
             {%- if not plan.reload %} + coalesce(landed_keys.n_landed, 0){% endif %}
         end as _key_occurrence
     from raw_rows
     {%- if not plan.reload %}
-    left join landed_keys on raw_rows.{{ key }}_text = landed_keys.{{ key }}_text
+    left join landed_keys on raw_rows.{{ key }} = landed_keys.{{ key }}
     {%- endif %}
 ),
 
@@ -95,10 +95,11 @@ inner join file_stamps on numbered._source_file = file_stamps._source_file
 
 
 {% macro raw_row_hash(source_relation) -%}
-    {#- a hash of a raw row as read (its contract columns' text; not the file it came from),
-        stored when the row lands -#}
+    {#- a hash of a raw row as read (its contract columns' values and the text where that is not
+        their value's; not the file it came from), stored when the row lands -#}
     {%- set columns = [] -%}
     {%- for column in raw_contract_columns(source_relation) -%}
+        {%- do columns.append(column.name) -%}
         {%- do columns.append(column.name ~ '_text') -%}
     {%- endfor -%}
     {{ return(adapter.dispatch('row_hash', 'kam')(columns)) }}

@@ -7,14 +7,14 @@
         key's earlier occurrences), key checks first. -#}
     {%- set key = raw_key_column(source_relation) -%}
     {%- set checks = [
-        [key ~ "_text is null", "missing_key", key],
+        [raw_text_is_missing(key), "missing_key", key],
         ["_key_occurrence > 1", "duplicate_key", key],
     ] -%}
     {%- for column in raw_contract_columns(source_relation) -%}
         {%- set meta = contract_meta(column) -%}
         {%- set name = column.name -%}
         {%- if meta.not_null and not meta.key -%}
-            {%- do checks.append([name ~ "_text is null", "missing_value", name]) -%}
+            {%- do checks.append([raw_text_is_missing(name), "missing_value", name]) -%}
         {%- endif -%}
         {%- if column.data_type != 'varchar' -%}
             {%- set kind = 'date' if column.data_type in ('date', 'timestamp') else
@@ -68,7 +68,7 @@
     {#- the row as it was read, for the quarantine -#}
     json_object(
         {%- for column in raw_contract_columns(source_relation) %}
-        '{{ column.name }}', {{ column.name }}_text{{ "," if not loop.last }}
+        '{{ column.name }}', {{ raw_text(column) }}{{ "," if not loop.last }}
         {%- endfor %}
     )
 {% endmacro %}

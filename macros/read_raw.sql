@@ -2,10 +2,12 @@
 
     A raw entity folder may hold CSV and Parquet files side by side, which one external
     location glob cannot express; raw_files lists the folder at run time and read_raw unions
-    read_csv and read_parquet over the files it is given. Every contract column comes
-    out twice: <column>_text (the trimmed text as read, null when empty or absent) and <column>
-    (parsed to the contract's data_type, null when it does not parse), next to the file and row
-    each record came from. -#}
+    read_csv and read_parquet over the files it is given. Every contract column comes out as
+    <column> (parsed to the contract's data_type, null when empty, absent or unparsable) and
+    <column>_text, the trimmed text as read only where <column> does not give it back (it did not
+    parse, or it reads differently, e.g. '12.5' as 12.50); raw_text() is the text as read. A file
+    column already of the contract's type (typed Parquet) is taken as it is, without a round
+    trip through text, and its _text is null. -#}
 
 {% macro raw_contract_columns(source_relation) %}
     {%- if not execute -%}
@@ -43,6 +45,21 @@
         {{ dbt.safe_cast(text, data_type) }}
     {%- endif -%}
 {% endmacro %}
+
+
+{% macro raw_text(column) -%}
+    {#- the column's trimmed text as read (null when empty or absent) -#}
+    {%- if column.data_type == 'varchar' -%}
+        {{ column.name }}
+    {%- else -%}
+        coalesce({{ column.name }}_text, cast({{ column.name }} as varchar))
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro raw_text_is_missing(name) -%}
+    ({{ name }} is null and {{ name }}_text is null)
+{%- endmacro %}
 
 
 {% macro raw_files(entity) %}
@@ -100,41 +117,58 @@
     {%- endif %}
     select
         {%- for column in columns %}
-        {{ column.name }}_text,
-        {%- endfor %}
-        {%- for column in columns %}
-        {{ parse_contract_value(column.name ~ '_text', column.data_type) }} as {{ column.name }},
+        {{ column.name }},
+        case when {{ column.name }}__read is not null
+            and ({{ column.name }} is null or cast({{ column.name }} as varchar) <> {{ column.name }}__read)
+            then {{ column.name }}__read end as {{ column.name }}_text,
         {%- endfor %}
         _source_file,
         _source_row
     from (
-    {%- for reader in readers %}
-        {%- set present = run_query("describe select * from " ~ reader.from).columns[0].values() %}
-        {%- if not loop.first %}
-        union all
-        {%- endif %}
         select
             {%- for column in columns %}
-            {%- if column.name in present %}
-            nullif(trim(cast({{ column.name }} as varchar)), '') as {{ column.name }}_text,
-            {%- elif contract_meta(column).required %}
-            {{ exceptions.raise_compiler_error("raw " ~ entity ~ ": required column '" ~ column.name ~ "' is missing from every file; run `kam check-raw` for the file-by-file list") }}
-            {%- else %}
-            cast(null as varchar) as {{ column.name }}_text,
+            coalesce({{ column.name }}__typed, {{ parse_contract_value(column.name ~ '__read', column.data_type) }}) as {{ column.name }},
+            {{ column.name }}__read,
+            {%- endfor %}
+            _source_file,
+            _source_row
+        from (
+        {%- for reader in readers %}
+            {%- set file_types = {} %}
+            {%- for row in run_query("describe select * from " ~ reader.from).rows %}
+                {%- do file_types.update({row[0]: row[1] | lower}) %}
+            {%- endfor %}
+            {%- if not loop.first %}
+            union all
             {%- endif %}
-            {%- endfor %}
-            filename as _source_file,
-            {{ reader.row }} as _source_row
-        from {{ reader.from }}
-    {%- else %}
-        {#- no file to read (or parse time, when only the shape matters) -#}
-        select
-            {%- for column in columns %}
-            cast(null as varchar) as {{ column.name }}_text,
-            {%- endfor %}
-            cast(null as varchar) as _source_file,
-            cast(null as bigint) as _source_row
-        where false
-    {%- endfor %}
-    ) as raw_rows
+            select
+                {%- for column in columns %}
+                {%- set text = "nullif(trim(cast(" ~ column.name ~ " as varchar)), '')" %}
+                {%- if column.name not in file_types and contract_meta(column).required %}
+                {{ exceptions.raise_compiler_error("raw " ~ entity ~ ": required column '" ~ column.name ~ "' is missing from every file; run `kam check-raw` for the file-by-file list") }}
+                {%- elif column.name not in file_types %}
+                cast(null as {{ column.data_type }}) as {{ column.name }}__typed, cast(null as varchar) as {{ column.name }}__read,
+                {%- elif column.data_type == 'varchar' %}
+                {{ text }} as {{ column.name }}__typed, cast(null as varchar) as {{ column.name }}__read,
+                {%- elif file_types[column.name] == column.data_type | lower %}
+                {{ column.name }} as {{ column.name }}__typed, cast(null as varchar) as {{ column.name }}__read,
+                {%- else %}
+                cast(null as {{ column.data_type }}) as {{ column.name }}__typed, {{ text }} as {{ column.name }}__read,
+                {%- endif %}
+                {%- endfor %}
+                filename as _source_file,
+                {{ reader.row }} as _source_row
+            from {{ reader.from }}
+        {%- else %}
+            {#- no file to read (or parse time, when only the shape matters) -#}
+            select
+                {%- for column in columns %}
+                cast(null as {{ column.data_type }}) as {{ column.name }}__typed, cast(null as varchar) as {{ column.name }}__read,
+                {%- endfor %}
+                cast(null as varchar) as _source_file,
+                cast(null as bigint) as _source_row
+            where false
+        {%- endfor %}
+        ) as file_rows
+    ) as parsed_rows
 {% endmacro %}

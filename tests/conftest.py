@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -70,5 +71,11 @@ def handmade_warehouse(tmp_path_factory):
                              "order_date": pa.array([pd.Timestamp("2024-04-01").date()] * 2),
                              "status": ["completed", "completed"], "revenue": [20.0, -3.0]}),
                    raw / "orders" / "b.parquet")
+    # and one typed as the contract is (decimal, date): read as it is, no round trip through text
+    pq.write_table(pa.table({"order_id": ["P3"], "customer_id": ["C1"],
+                             "order_date": pa.array([pd.Timestamp("2024-04-02").date()]),
+                             "status": ["completed"],
+                             "revenue": pa.array([Decimal("-4.25")], pa.decimal128(18, 2))}),
+                   raw / "orders" / "c.parquet")
     # mostly bad rows by design: far over the quarantine ceiling the gate enforces
     return build_warehouse(raw, root / "kam.duckdb", validate=False)

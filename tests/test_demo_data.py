@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 
+import duckdb
 import pandas as pd
+import pyarrow.parquet as pq
 
 from kam import contract, demo_data
 from conftest import LAST_MONTH
@@ -36,6 +38,30 @@ def test_parquet_output_is_deterministic_and_in_contract(tmp_path):
         for path in (raw / entity).rglob("*.parquet"):
             months = pd.read_parquet(path)[column].astype("datetime64[s]").dt.strftime("%Y-%m")
             assert (months == path.parent.name).all(), path
+    # columns carry the contract's types, so landing takes them as they are
+    orders = pq.read_schema(next((raw / "orders").rglob("*.parquet")))
+    assert [str(orders.field(c).type) for c in ("order_date", "revenue", "quantity")] == \
+        ["date32[day]", "decimal128(18, 2)", "decimal128(18, 3)"]
+    assert str(pq.read_schema(next((raw / "surveys").rglob("*.parquet"))).field("nps_score").type) == "int32"
+
+
+def test_parquet_and_csv_output_hold_the_same_orders(tmp_path):
+    for fmt in ("csv", "parquet"):
+        demo_data.generate(tmp_path / fmt / "raw", tmp_path / fmt / "truth", 300, 5,
+                           LAST_MONTH, fmt=fmt, progress=False)
+    csv_orders = (tmp_path / "csv" / "raw" / "orders").as_posix() + "/**/*.csv"
+    parquet_orders = (tmp_path / "parquet" / "raw" / "orders").as_posix() + "/**/*.parquet"
+    # CSV carries a few injected bad rows (suffixed ids, one repeated row); the rest match
+    [(n_parquet, n_matching)] = duckdb.sql(f"""
+        with csv as (select distinct * from read_csv('{csv_orders}', all_varchar = true))
+        select count(*), count(csv.order_id) filter (
+            where cast(csv.revenue as decimal(18, 2)) = p.revenue
+            and cast(csv.quantity as decimal(18, 3)) = p.quantity
+            and cast(csv.order_date as date) = p.order_date
+            and coalesce(cast(csv.paid_amount as decimal(18, 2)) = p.paid_amount, p.paid_amount is null))
+        from read_parquet('{parquet_orders}') as p left join csv on csv.order_id = p.order_id
+    """).fetchall()
+    assert n_parquet > 1000 and n_matching == n_parquet
 
 
 def test_demo_data_carries_the_dynamics(demo_raw):

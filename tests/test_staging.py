@@ -18,7 +18,8 @@ def test_each_bad_row_is_quarantined_with_file_row_column_and_reason(handmade_wa
         select entity, source_file, source_row, column_name, reason_code
         from stg_raw__quarantined_rows""")
     found = {(e, Path(f).name, r, c, reason) for e, f, r, c, reason in rows}
-    expected = EXPECTED_QUARANTINE | {("orders", "b.parquet", 2, "revenue", "negative_revenue")}
+    expected = EXPECTED_QUARANTINE | {("orders", "b.parquet", 2, "revenue", "negative_revenue"),
+                                      ("orders", "c.parquet", 1, "revenue", "negative_revenue")}
     assert found == expected
 
 
@@ -27,6 +28,17 @@ def test_quarantine_keeps_the_raw_row(handmade_warehouse):
         select raw_row from stg_raw__quarantined_rows
         where entity = 'customers' and reason_code = 'invalid_code'""")
     assert '"channel":"shop"' in raw_row and '"customer_id":"C3"' in raw_row
+    # values as read, not as parsed: CSV text, a Parquet double (read through text), a Parquet
+    # decimal and date of the contract's type (taken as they are)
+    orders = dict(query(handmade_warehouse, """
+        select source_file || ':' || source_row, raw_row from stg_raw__quarantined_rows
+        where entity = 'orders'"""))
+    raw_rows = {Path(k).name: v for k, v in orders.items()}
+    assert '"revenue":"-10",' in raw_rows["a.csv:5"] and '"revenue":"ten",' in raw_rows["a.csv:7"]
+    assert '"cost":"5",' in raw_rows["a.csv:7"] and '"due_date":null' in raw_rows["a.csv:7"]
+    assert '"revenue":"-3.0",' in raw_rows["b.parquet:2"]
+    assert '"order_date":"2024-04-02",' in raw_rows["c.parquet:1"]
+    assert '"revenue":"-4.25",' in raw_rows["c.parquet:1"] and '"cost":null' in raw_rows["c.parquet:1"]
 
 
 def test_staged_rows_are_typed_and_names_survive(handmade_warehouse):

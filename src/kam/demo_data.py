@@ -473,8 +473,29 @@ def _arrow(df: pd.DataFrame) -> pa.Table:
     return table
 
 
+def _arrow_type(data_type: str) -> pa.DataType:
+    """The Arrow type of a contract data_type (typed Parquet, as a source system exports it)."""
+    if data_type.startswith("decimal("):
+        precision, scale = (int(n) for n in data_type[len("decimal("):-1].split(","))
+        return pa.decimal128(precision, scale)
+    return {"varchar": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
+            "boolean": pa.bool_(), "integer": pa.int32()}[data_type]
+
+
+def _contract_typed(table: pa.Table, entity: str) -> pa.Table:
+    for column in contract.load_contract()[entity]:
+        i = table.schema.get_field_index(column.name)
+        target = _arrow_type(column.data_type)
+        values = table.column(i)
+        if pa.types.is_decimal(target) and pa.types.is_integer(values.type):
+            values = values.cast(pa.decimal128(38, target.scale))  # an int64 needs the headroom first
+        table = table.set_column(i, column.name, values.cast(target))
+    return table
+
+
 class _MonthFiles:
-    """One file per entity and month, written chunk by chunk (memory stays one chunk)."""
+    """One file per entity and month, written chunk by chunk (memory stays one chunk); Parquet
+    columns carry the contract's types."""
 
     def __init__(self, raw_dir: Path, fmt: str):
         self.raw_dir, self.fmt, self.writers, self.schemas = raw_dir, fmt, {}, {}
@@ -483,6 +504,8 @@ class _MonthFiles:
     def write(self, entity: str, df: pd.DataFrame, months: pd.Series) -> None:
         for month, part in df.groupby(months.to_numpy(), sort=True):
             table = _arrow(part)
+            if self.fmt == "parquet":
+                table = _contract_typed(table, entity)
             schema = self.schemas.setdefault(entity, table.schema)
             table = table.cast(schema)
             key = (entity, month)

@@ -19,9 +19,9 @@ with months as (
 ),
 
 first_orders as (
-    select customer_id_text, min(order_date) as first_order_date
+    select customer_id, min(order_date) as first_order_date
     from {{ ref('landed_raw__orders') }}
-    group by customer_id_text
+    group by customer_id
 ),
 
 dated_rows as (
@@ -37,7 +37,7 @@ dated_rows as (
         ) as row_date,
         customers._row_hash as row_hash
     from {{ ref('landed_raw__customers') }} as customers
-    left join first_orders on customers.customer_id_text = first_orders.customer_id_text
+    left join first_orders on customers.customer_id = first_orders.customer_id
 ),
 
 fingerprints as (
