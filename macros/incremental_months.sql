@@ -6,7 +6,8 @@
     strategy below (unique_key = their month column) and filter their rows with
     is_month_rebuilt; a model whose rows look back at earlier months (lag, trailing windows)
     reads that many extra months of its inputs. Fact tables whose rows each come from one raw
-    row (fct_orders, fct_surveys) are rebuilt the same way by their date (facts_rebuilt). -#}
+    row (fct_orders, fct_surveys, fct_contacts) are rebuilt the same way by their date
+    (facts_rebuilt). -#}
 
 {% macro first_month_rebuilt(lookback_months=0) -%}
     {#- the first month this build recomputes, minus lookback_months (null when none is) -#}
@@ -25,18 +26,22 @@
 {%- endmacro %}
 
 
-{% macro is_fact_rebuilt(date_column) -%}
+{% macro is_fact_rebuilt(date_column, lookback_days=0) -%}
     {#- whether a fact row (one raw row, dated by date_column) is recomputed: rows from the first
         month rebuilt on, all rows when that is the first reporting month (earlier rows are
-        counted in it), rows after the last reporting month when no month is rebuilt -#}
+        counted in it), rows after the last reporting month when no month is rebuilt; and rows
+        up to lookback_days before those, for a fact that looks that far forward -#}
     {%- if is_incremental() or not execute -%}
-    coalesce({{ date_column }} > (
+    {%- set boundary -%}
+    (
         select case
             when max(rebuild_from) is null then max(month_end)
             else max(case when month_end < rebuild_from then month_end end)
         end
         from {{ ref('int_build_months') }}
-    ), true)
+    )
+    {%- endset -%}
+    coalesce({{ date_column }} > {{ dbt.dateadd('day', -lookback_days, boundary) if lookback_days else boundary }}, true)
     {%- else -%}
     true
     {%- endif -%}
@@ -73,9 +78,11 @@
 
 
 {% macro get_incremental_facts_rebuilt_sql(arg_dict) %}
-    {#- facts: delete the rows is_fact_rebuilt selects by the date column in config rebuilt_by, insert -#}
+    {#- facts: delete the rows is_fact_rebuilt selects by the date column in config rebuilt_by
+        (and rebuilt_lookback_days), insert -#}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
-    delete from {{ arg_dict['target_relation'] }} where {{ is_fact_rebuilt(config.require('rebuilt_by')) }};
+    delete from {{ arg_dict['target_relation'] }}
+    where {{ is_fact_rebuilt(config.require('rebuilt_by'), config.get('rebuilt_lookback_days', 0) | int) }};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {% endmacro %}

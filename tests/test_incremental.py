@@ -89,6 +89,18 @@ def test_incremental_build_equals_full_rebuild_row_for_row(loads):
     differences = _differences(loads["incremental"], loads["full"])
     assert "customer_churn_monthly" in differences and "clv_model_params" in differences
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
+    # the data holds the case fct_contacts' lookback is for: a September complaint answered by
+    # an October contact within the week, which the first load counted as not followed up
+    [(n,)] = query(loads["incremental"], """
+        select count(*) from fct_contacts as complaint
+        where complaint.is_complaint and complaint.is_followed_up_in_time
+            and complaint.contact_month_end = date '2026-09-30'
+            and not exists (
+                select 1 from fct_contacts as answer
+                where answer.customer_id = complaint.customer_id
+                    and answer.contact_date <= date '2026-09-30'
+                    and (answer.contacted_at, answer.contact_id) > (complaint.contacted_at, complaint.contact_id))""")
+    assert n > 0
 
 
 def test_changed_old_rows_rebuild_from_their_month_and_still_equal_a_full_rebuild(loads):

@@ -1,11 +1,15 @@
 -- The reporting months and which of them this build computes. A month's fingerprint sums a
--- hash of every raw row that can change its results: contacts and surveys by their own date,
--- orders by their earliest date (a payment or due date before the order date, bad but kept,
--- moves receivables in that earlier month), a customer by its earliest month (created, or first
--- order), each row counted no earlier than the first reporting month. The first month whose
--- fingerprint differs from the previous build's (or that is new, or gone) and every month after
--- it are rebuilt; a full refresh rebuilds all. Models, seeds and vars are not fingerprinted
--- here: `kam build` compares those itself and runs a full refresh when they changed.
+-- hash of every raw row that can change its results, each row counted in the month of its
+-- earliest date that matters, and no earlier than the first reporting month:
+--   contacts and surveys: their own date;
+--   orders: the earliest of order, due and paid date (a payment dated before its order, bad
+--     but kept, moves receivables in that earlier month);
+--   customers: created or their earliest row's date, whichever is first (a customer decides
+--     which of its rows are staged).
+-- The first month whose fingerprint differs from the previous build's (or that is new, or gone)
+-- and every month after it are rebuilt; a full refresh rebuilds all. Models, seeds and vars
+-- are not fingerprinted here: `kam build` compares those itself and runs a full refresh when
+-- they changed.
 {{ config(materialized='incremental', incremental_strategy='replace') }}
 
 {%- set entities = {
@@ -18,26 +22,31 @@ with months as (
     select * from {{ ref('int_reporting_months') }}
 ),
 
-first_orders as (
-    select customer_id, min(order_date) as first_order_date
-    from {{ ref('landed_raw__orders') }}
+entity_rows as (
+    {%- for entity, row_date in entities.items() %}
+    select customer_id, cast({{ row_date }} as date) as row_date, _row_hash as row_hash
+    from {{ ref('landed_raw__' ~ entity) }}
+    {{- " union all" if not loop.last }}
+    {%- endfor %}
+),
+
+first_dates as (
+    select customer_id, min(row_date) as first_date
+    from entity_rows
     group by customer_id
 ),
 
 dated_rows as (
-    {%- for entity, row_date in entities.items() %}
-    select cast({{ row_date }} as date) as row_date, _row_hash as row_hash
-    from {{ ref('landed_raw__' ~ entity) }}
+    select row_date, row_hash from entity_rows
     union all
-    {%- endfor %}
     select
         coalesce(
-            least(customers.created_date, first_orders.first_order_date),
-            customers.created_date, first_orders.first_order_date
+            least(customers.created_date, first_dates.first_date),
+            customers.created_date, first_dates.first_date
         ) as row_date,
         customers._row_hash as row_hash
     from {{ ref('landed_raw__customers') }} as customers
-    left join first_orders on customers.customer_id = first_orders.customer_id
+    left join first_dates on customers.customer_id = first_dates.customer_id
 ),
 
 fingerprints as (
