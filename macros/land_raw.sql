@@ -47,28 +47,38 @@ with raw_rows as (
     {{ read_raw(source_relation, files) }}
 ),
 
-{%- if not plan.reload %}
-
-landed_keys as (
-    -- occurrences of the new rows' keys in the files landed before
-    select {{ key }}, count(*) as n_landed
-    from {{ this }}
-    where {{ key }} in (select {{ key }} from raw_rows)
+repeated_keys as (
+    -- keys read more than once{{ " or landed before" if not plan.reload }}, with their landed count:
+    -- only their rows need numbering (a window over every row would sort them all)
+    select {{ key }}, max(n_landed) as n_landed
+    from (
+        select {{ key }}, 0 as n_landed
+        from raw_rows
+        where {{ key }} is not null
+        group by {{ key }}
+        having count(*) > 1
+        {%- if not plan.reload %}
+        union all
+        select {{ key }}, count(*) as n_landed
+        from {{ this }}
+        where {{ key }} in (select {{ key }} from raw_rows)
+        group by {{ key }}
+        {%- endif %}
+    ) as keys
     group by {{ key }}
 ),
-{%- endif %}
 
 numbered as (
+    select raw_rows.*, case when {{ key }} is not null then 1 end as _key_occurrence
+    from raw_rows
+    where {{ key }} is null or {{ key }} not in (select {{ key }} from repeated_keys)
+    union all
     select
         raw_rows.*,
-        case when raw_rows.{{ key }} is not null then
-            row_number() over (partition by raw_rows.{{ key }} order by _source_file, _source_row)
-            {%- if not plan.reload %} + coalesce(landed_keys.n_landed, 0){% endif %}
-        end as _key_occurrence
+        row_number() over (partition by raw_rows.{{ key }} order by _source_file, _source_row)
+            + repeated_keys.n_landed as _key_occurrence
     from raw_rows
-    {%- if not plan.reload %}
-    left join landed_keys on raw_rows.{{ key }} = landed_keys.{{ key }}
-    {%- endif %}
+    inner join repeated_keys on raw_rows.{{ key }} = repeated_keys.{{ key }}
 ),
 
 file_stamps as (
