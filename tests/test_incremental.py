@@ -125,6 +125,28 @@ def test_changed_old_rows_rebuild_from_their_month_and_still_equal_a_full_rebuil
     assert _differences(loads["full"], root / "full-after-change" / "kam.duckdb")["fct_orders"] == (1, 1)
 
 
+def test_a_customer_arriving_after_its_contacts_rebuilds_from_their_month(loads):
+    raw, root = loads["raw"], loads["root"]
+    # a June visit to an account the CRM exports only later: quarantined as an unknown customer
+    (raw / "contacts" / "2026-10" / "zz-late.csv").write_text(
+        "contact_id,customer_id,contact_date,channel,account_manager,contact_person\n"
+        "K-LATE,C-LATE,2026-06-10 10:00:00,visit,Li Wei,Zhou Min\n")
+    assert _build(raw, loads["incremental"]) == "incremental"
+    assert query(loads["incremental"], "select count(*) from fct_contacts where customer_id = 'C-LATE'") == [(0,)]
+    # the account arrives, created in October: its June contact is staged now
+    (raw / "customers" / "2026-10" / "zz-late.csv").write_text(
+        "customer_id,customer_name,industry,region,city,channel,account_manager,created_date\n"
+        "C-LATE,Late Ltd,logistics,central,Changsha,retail,Li Wei,2026-10-15\n")
+    assert _build(raw, loads["incremental"]) == "incremental"
+    assert query(loads["incremental"], "select first_month_rebuilt from kam_build_info")[0][0] == \
+        dt.date(2026, 6, 30)
+    assert query(loads["incremental"], "select contact_id from fct_contacts where customer_id = 'C-LATE'") == \
+        [("K-LATE",)]
+    assert _build(raw, root / "full-late" / "kam.duckdb", full=True) == "full"
+    differences = _differences(loads["incremental"], root / "full-late" / "kam.duckdb")
+    assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
+
+
 def test_changed_models_or_settings_mean_a_full_refresh(loads):
     same = build.signature([])
     assert build._mode(loads["incremental"], False, same) == "incremental"

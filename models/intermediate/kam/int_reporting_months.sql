@@ -1,6 +1,9 @@
 -- The months the marts cover: from the first order's month to the last complete month of
 -- data. A month is complete once the data's last event falls in an earlier calendar month
--- than the build's, or explicitly with the var as_of_month_end.
+-- than the build's, or explicitly with the var as_of_month_end. A table: finding the bounds
+-- reads every staged row, and many models and tests ask for the months.
+{{ config(materialized='table') }}
+
 with orders as (
     select order_date as event_date from {{ ref('stg_raw__orders') }}
 ),
