@@ -2,8 +2,7 @@
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
 -- Incremental: the months rebuilt read 11 earlier months for the trailing windows, and the
 -- to-date totals continue from this table's row for the month before those. The four monthly
--- aggregates it joins are tables rebuilt by month too: joined as views, they held more memory
--- than DuckDB could spill at a million customers.
+-- aggregates it reads are tables rebuilt by month too.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 {%- set to_date_columns = [
     "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",
@@ -20,20 +19,50 @@ customers as (
     select * from {{ ref('stg_raw__customers') }}
 ),
 
-orders as (
-    select * from {{ ref('int_orders_aggregated_to_customer_months') }}
+{#- each monthly aggregate's columns and how the stacked rows combine them (one row per
+    customer month in each, so any of sum / min / max gives its value) -#}
+{%- set aggregates = {
+    'int_orders_aggregated_to_customer_months': {
+        'n_orders': 'sum', 'revenue': 'sum', 'gross_profit': 'sum',
+        'first_order_date': 'min', 'last_order_date': 'max'},
+    'int_payments_aggregated_to_customer_months': {
+        'receivable_change': 'sum', 'overdue_change': 'sum',
+        'n_invoices_due': 'sum', 'n_invoices_paid_on_time': 'sum'},
+    'int_contacts_aggregated_to_customer_months': {
+        'n_contacts': 'sum', 'n_visits': 'sum', 'n_calls': 'sum', 'n_complaints': 'sum',
+        'n_complaints_due': 'sum', 'n_complaints_followed_up': 'sum',
+        'last_contact_date': 'max', 'last_complaint_date': 'max'},
+    'int_surveys_aggregated_to_customer_months': {
+        'n_responses': 'sum', 'last_relationship_survey_date': 'max',
+        'last_exit_survey_date': 'max', 'last_exit_reason_code': 'max'},
+} %}
+
+stacked as (
+    -- the spine and the four aggregates stacked, to be grouped by customer month: a grouping
+    -- spills to disk, where joining the four large aggregates at once ran out of memory
+    select customer_id, month_end, month_start, 1 as is_in_spine
+        {%- for columns in aggregates.values() %}{% for column in columns %}, null as {{ column }}{% endfor %}{% endfor %}
+    from customer_months
+    {%- for model, columns in aggregates.items() %}
+    union all
+    select customer_id, month_end, null, 0
+        {%- for other, other_columns in aggregates.items() %}{% for column in other_columns %}, {{ column if other == model else 'null' }}{% endfor %}{% endfor %}
+    from {{ ref(model) }}
+    where {{ is_month_rebuilt('month_end', lookback_months=11) }}
+    {%- endfor %}
 ),
 
-payments as (
-    select * from {{ ref('int_payments_aggregated_to_customer_months') }}
-),
-
-contacts as (
-    select * from {{ ref('int_contacts_aggregated_to_customer_months') }}
-),
-
-surveys as (
-    select * from {{ ref('int_surveys_aggregated_to_customer_months') }}
+activity as (
+    select
+        customer_id,
+        month_end,
+        max(month_start) as month_start
+        {%- for columns in aggregates.values() %}{% for column, how in columns.items() %},
+        {{ how }}({{ column }}) as {{ column }}
+        {%- endfor %}{% endfor %}
+    from stacked
+    group by customer_id, month_end
+    having max(is_in_spine) = 1
 ),
 
 first_full_payments as (
@@ -48,47 +77,39 @@ first_full_payments as (
 
 joined as (
     select
-        customer_months.customer_id,
-        customer_months.month_start,
-        customer_months.month_end,
+        activity.customer_id,
+        activity.month_start,
+        activity.month_end,
         customers.account_manager,
         customers.is_reference_account,
         customers.signed_date,
         -- as known at the month end, like every column here
-        case when first_full_payments.first_full_payment_date <= customer_months.month_end
+        case when first_full_payments.first_full_payment_date <= activity.month_end
             then first_full_payments.first_full_payment_date end as first_full_payment_date,
-        cast(coalesce(orders.n_orders, 0) as bigint) as n_orders,
-        coalesce(orders.revenue, 0) as revenue,
-        coalesce(orders.gross_profit, 0) as gross_profit,
-        orders.first_order_date as first_order_date_in_month,
-        orders.last_order_date as last_order_date_in_month,
-        coalesce(payments.receivable_change, 0) as receivable_change,
-        coalesce(payments.overdue_change, 0) as overdue_change,
-        cast(coalesce(payments.n_invoices_due, 0) as bigint) as n_invoices_due,
-        cast(coalesce(payments.n_invoices_paid_on_time, 0) as bigint) as n_invoices_paid_on_time,
-        cast(coalesce(contacts.n_contacts, 0) as bigint) as n_contacts,
-        cast(coalesce(contacts.n_visits, 0) as bigint) as n_visits,
-        cast(coalesce(contacts.n_calls, 0) as bigint) as n_calls,
-        cast(coalesce(contacts.n_complaints, 0) as bigint) as n_complaints,
-        cast(coalesce(contacts.n_complaints_due, 0) as bigint) as n_complaints_due,
-        cast(coalesce(contacts.n_complaints_followed_up, 0) as bigint) as n_complaints_followed_up,
-        contacts.last_contact_date as last_contact_date_in_month,
-        contacts.last_complaint_date as last_complaint_date_in_month,
-        cast(coalesce(surveys.n_responses, 0) as bigint) as n_survey_responses,
-        surveys.last_relationship_survey_date as last_relationship_survey_date_in_month,
-        surveys.last_exit_survey_date as last_exit_survey_date_in_month,
-        surveys.last_exit_reason_code as last_exit_reason_code_in_month
-    from customer_months
-    inner join customers on customer_months.customer_id = customers.customer_id
-    left join first_full_payments on customer_months.customer_id = first_full_payments.customer_id
-    left join orders
-        on customer_months.customer_id = orders.customer_id and customer_months.month_end = orders.month_end
-    left join payments
-        on customer_months.customer_id = payments.customer_id and customer_months.month_end = payments.month_end
-    left join contacts
-        on customer_months.customer_id = contacts.customer_id and customer_months.month_end = contacts.month_end
-    left join surveys
-        on customer_months.customer_id = surveys.customer_id and customer_months.month_end = surveys.month_end
+        cast(coalesce(activity.n_orders, 0) as bigint) as n_orders,
+        coalesce(activity.revenue, 0) as revenue,
+        coalesce(activity.gross_profit, 0) as gross_profit,
+        activity.first_order_date as first_order_date_in_month,
+        activity.last_order_date as last_order_date_in_month,
+        coalesce(activity.receivable_change, 0) as receivable_change,
+        coalesce(activity.overdue_change, 0) as overdue_change,
+        cast(coalesce(activity.n_invoices_due, 0) as bigint) as n_invoices_due,
+        cast(coalesce(activity.n_invoices_paid_on_time, 0) as bigint) as n_invoices_paid_on_time,
+        cast(coalesce(activity.n_contacts, 0) as bigint) as n_contacts,
+        cast(coalesce(activity.n_visits, 0) as bigint) as n_visits,
+        cast(coalesce(activity.n_calls, 0) as bigint) as n_calls,
+        cast(coalesce(activity.n_complaints, 0) as bigint) as n_complaints,
+        cast(coalesce(activity.n_complaints_due, 0) as bigint) as n_complaints_due,
+        cast(coalesce(activity.n_complaints_followed_up, 0) as bigint) as n_complaints_followed_up,
+        activity.last_contact_date as last_contact_date_in_month,
+        activity.last_complaint_date as last_complaint_date_in_month,
+        cast(coalesce(activity.n_responses, 0) as bigint) as n_survey_responses,
+        activity.last_relationship_survey_date as last_relationship_survey_date_in_month,
+        activity.last_exit_survey_date as last_exit_survey_date_in_month,
+        activity.last_exit_reason_code as last_exit_reason_code_in_month
+    from activity
+    inner join customers on activity.customer_id = customers.customer_id
+    left join first_full_payments on activity.customer_id = first_full_payments.customer_id
 ),
 
 {%- if is_incremental() %}
