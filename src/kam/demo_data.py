@@ -482,14 +482,13 @@ def _arrow_type(data_type: str) -> pa.DataType:
             "boolean": pa.bool_(), "integer": pa.int32()}[data_type]
 
 
-def _contract_typed(table: pa.Table, entity: str) -> pa.Table:
-    for column in contract.load_contract()[entity]:
-        i = table.schema.get_field_index(column.name)
-        target = _arrow_type(column.data_type)
+def _contract_typed(table: pa.Table, types: dict[str, pa.DataType]) -> pa.Table:
+    for name, target in types.items():
+        i = table.schema.get_field_index(name)
         values = table.column(i)
         if pa.types.is_decimal(target) and pa.types.is_integer(values.type):
             values = values.cast(pa.decimal128(38, target.scale))  # an int64 needs the headroom first
-        table = table.set_column(i, column.name, values.cast(target))
+        table = table.set_column(i, name, values.cast(target))
     return table
 
 
@@ -500,12 +499,15 @@ class _MonthFiles:
     def __init__(self, raw_dir: Path, fmt: str):
         self.raw_dir, self.fmt, self.writers, self.schemas = raw_dir, fmt, {}, {}
         self.written = dict.fromkeys(ENTITIES, 0)
+        # read once: write() runs per chunk and month
+        self.types = {entity: {c.name: _arrow_type(c.data_type) for c in columns}
+                      for entity, columns in contract.load_contract().items()}
 
     def write(self, entity: str, df: pd.DataFrame, months: pd.Series) -> None:
         for month, part in df.groupby(months.to_numpy(), sort=True):
             table = _arrow(part)
             if self.fmt == "parquet":
-                table = _contract_typed(table, entity)
+                table = _contract_typed(table, self.types[entity])
             schema = self.schemas.setdefault(entity, table.schema)
             table = table.cast(schema)
             key = (entity, month)
