@@ -89,3 +89,16 @@ def test_churn_concentrates_where_the_generator_put_it(demo_warehouse, demo_raw)
                sum(n_churned) * 1.0 / sum(n_accounts_start) as churn_rate
         from churn_rates_monthly where dimension = 'industry' group by 1""").set_index("is_high")
     assert rates.churn_rate[True] > rates.churn_rate[False]
+
+
+def test_stored_amounts_and_counts_stay_64_bit(demo_warehouse):
+    # sums widen decimal(18,2) to decimal(38,2) and integers to hugeint, both stored as 128-bit
+    # integers that DuckDB scans several times slower; the one intended hugeint is a hash sum
+    wide = query(demo_warehouse, """
+        select table_name || '.' || column_name
+        from information_schema.columns
+        join information_schema.tables using (table_schema, table_name)
+        where table_type = 'BASE TABLE'
+            and (data_type = 'HUGEINT' or regexp_matches(data_type, '^DECIMAL\\((19|[2-3][0-9]),'))
+        order by 1""")
+    assert [r[0] for r in wide] == ["int_build_months.fingerprint"]

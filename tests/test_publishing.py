@@ -52,6 +52,19 @@ def test_injected_bad_mart_value_fails_with_suite_expectation_and_value(copy_of)
     assert validation.DOCS_INDEX.exists()
 
 
+def test_a_staged_order_dated_after_today_fails_the_staged_suite(copy_of):
+    broken = copy_of()
+    # the date check runs on a datetime64 column against a date parameter: one row, found
+    _break(broken, """update fct_orders set order_date = current_date + 400
+                      where order_id = (select min(order_id) from fct_orders)""")
+    with pytest.raises(validation.ValidationFailed) as failure:
+        validation.validate(broken, quiet=True)
+    message = str(failure.value)
+    assert "suite staged_orders [month_end " in message
+    assert "expect_column_values_to_be_between(column=order_date" in message
+    assert "1 unexpected value(s)" in message
+
+
 def test_reconciliation_catches_a_broken_join(copy_of):
     broken = copy_of()
     # what an inner join to a customer table missing one buyer would do to the mart

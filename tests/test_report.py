@@ -127,6 +127,18 @@ def test_report_has_every_section_and_no_personal_data(rendered, demo_raw):
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
 
 
+def test_coverage_lists_the_managers_with_the_lowest_coverage(demo_warehouse, con, month, tmp_path):
+    by_manager = report.coverage(con, report.check_parameters(con, month), "account_manager")
+    shown = 3
+    assert len(by_manager) > shown
+    html = render.render(demo_warehouse, month, out_dir=tmp_path, managers_shown=shown)
+    section = html.read_text(encoding="utf-8").split("6. Coverage", 1)[1].split("7. Satisfaction", 1)[0]
+    assert f"The {shown} of {len(by_manager)} account managers with the lowest coverage" in section
+    ranked = by_manager.sort_values(["coverage_rate", "account_manager"]).account_manager
+    assert all(name in section for name in ranked.iloc[:shown])
+    assert not any(name in section for name in ranked.iloc[shown:])
+
+
 CHECK_IMAGES = """<script>
 window.addEventListener('load', () => {
   const images = [...document.images];

@@ -44,8 +44,12 @@ def output_path(out_dir: Path, month: str, filters: dict[str, str]) -> Path:
 
 def render(path: Path, month: str | None = None, region: str | None = None,
            account_manager: str | None = None, industry: str | None = None,
-           out_dir: Path = Path("reports")) -> Path:
-    """Render one report; bad parameters raise report.ReportError before anything runs."""
+           out_dir: Path = Path("reports"), managers_shown: int = 25) -> Path:
+    """Render one report; bad parameters raise report.ReportError before anything runs.
+
+    managers_shown: the coverage section lists this many managers, lowest coverage first (a
+    million customers have 16,666 managers, more than a chart or a reader can take).
+    """
     import papermill
     from nbconvert import HTMLExporter
 
@@ -64,7 +68,8 @@ def render(path: Path, month: str | None = None, region: str | None = None,
         str(NOTEBOOK), str(notebook_path), kernel_name=KERNEL, progress_bar=False,
         cwd=str(warehouse.PROJECT_DIR), log_output=False,
         parameters={"report_month": month, "warehouse": str(path), "region": region,
-                    "account_manager": account_manager, "industry": industry})
+                    "account_manager": account_manager, "industry": industry,
+                    "managers_shown": managers_shown})
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     body, _ = exporter.from_filename(str(notebook_path))

@@ -41,14 +41,14 @@ final as (
     select
         customer_id,
         month_end,
-        sum(n_contacts) as n_contacts,
-        sum(n_visits) as n_visits,
-        sum(n_calls) as n_calls,
-        sum(n_complaints) as n_complaints,
+        cast(sum(n_contacts) as bigint) as n_contacts,
+        cast(sum(n_visits) as bigint) as n_visits,
+        cast(sum(n_calls) as bigint) as n_calls,
+        cast(sum(n_complaints) as bigint) as n_complaints,
         max(last_contact_date) as last_contact_date,
         max(last_complaint_date) as last_complaint_date,
-        sum(n_complaints_due) as n_complaints_due,
-        sum(n_complaints_followed_up) as n_complaints_followed_up
+        cast(sum(n_complaints_due) as bigint) as n_complaints_due,
+        cast(sum(n_complaints_followed_up) as bigint) as n_complaints_followed_up
     from (
         select * from by_contact_month
         union all

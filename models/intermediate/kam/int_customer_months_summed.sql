@@ -1,8 +1,8 @@
 -- Each customer month with its own activity and trailing sums, using only what happened
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
--- Incremental: the months rebuilt read 11 earlier months for the trailing windows, and the
--- to-date totals continue from this table's row for the month before those. The four monthly
--- aggregates it reads are tables rebuilt by month too.
+-- Incremental: only the months rebuilt are grouped from the four monthly aggregates (tables
+-- rebuilt by month too). The trailing windows read the 11 months before them as this table
+-- stored them, and the to-date totals continue from its row for the month before the first.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 {%- set to_date_columns = [
     "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",
@@ -12,7 +12,7 @@
 
 with customer_months as (
     select * from {{ ref('int_customer_months') }}
-    where {{ is_month_rebuilt('month_end', lookback_months=11) }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 customers as (
@@ -36,6 +36,10 @@ customers as (
         'n_responses': 'sum', 'last_relationship_survey_date': 'max',
         'last_exit_survey_date': 'max', 'last_exit_reason_code': 'max'},
 } %}
+{#- the monthly values the trailing windows sum, kept in this table under the same names -#}
+{%- set trailing_inputs = ['n_orders', 'revenue', 'gross_profit', 'n_invoices_due', 'n_invoices_paid_on_time', 'n_visits'] %}
+{#- ... and left out of the to-date totals, which carry them over already -#}
+{%- set unless_looked_back = "case when is_looked_back then null else X end" %}
 
 stacked as (
     -- the spine and the four aggregates stacked, to be grouped by customer month: a grouping
@@ -48,7 +52,7 @@ stacked as (
     select customer_id, month_end, null, 0
         {%- for other, other_columns in aggregates.items() %}{% for column in other_columns %}, {{ column if other == model else 'null' }}{% endfor %}{% endfor %}
     from {{ ref(model) }}
-    where {{ is_month_rebuilt('month_end', lookback_months=11) }}
+    where {{ is_month_rebuilt('month_end') }}
     {%- endfor %}
 ),
 
@@ -56,13 +60,23 @@ activity as (
     select
         customer_id,
         month_end,
-        max(month_start) as month_start
+        max(month_start) as month_start,
+        false as is_looked_back
         {%- for columns in aggregates.values() %}{% for column, how in columns.items() %},
         {{ how }}({{ column }}) as {{ column }}
         {%- endfor %}{% endfor %}
     from stacked
     group by customer_id, month_end
     having max(is_in_spine) = 1
+    {%- if is_incremental() %}
+    union all
+    -- the 11 months before the first rebuilt, as stored, for the trailing windows only
+    select customer_id, month_end, month_start, true
+        {%- for columns in aggregates.values() %}{% for column in columns %}, {{ column if column in trailing_inputs else 'null' }}{% endfor %}{% endfor %}
+    from {{ this }}
+    where month_end >= {{ first_month_rebuilt(lookback_months=11) }}
+        and month_end < {{ first_month_rebuilt() }}
+    {%- endif %}
 ),
 
 first_full_payments as (
@@ -80,6 +94,7 @@ joined as (
         activity.customer_id,
         activity.month_start,
         activity.month_end,
+        activity.is_looked_back,
         customers.account_manager,
         customers.is_reference_account,
         customers.signed_date,
@@ -87,12 +102,12 @@ joined as (
         case when first_full_payments.first_full_payment_date <= activity.month_end
             then first_full_payments.first_full_payment_date end as first_full_payment_date,
         cast(coalesce(activity.n_orders, 0) as bigint) as n_orders,
-        coalesce(activity.revenue, 0) as revenue,
-        coalesce(activity.gross_profit, 0) as gross_profit,
+        {{ money('coalesce(activity.revenue, 0)') }} as revenue,
+        {{ money('coalesce(activity.gross_profit, 0)') }} as gross_profit,
         activity.first_order_date as first_order_date_in_month,
         activity.last_order_date as last_order_date_in_month,
-        coalesce(activity.receivable_change, 0) as receivable_change,
-        coalesce(activity.overdue_change, 0) as overdue_change,
+        {{ money('coalesce(activity.receivable_change, 0)') }} as receivable_change,
+        {{ money('coalesce(activity.overdue_change, 0)') }} as overdue_change,
         cast(coalesce(activity.n_invoices_due, 0) as bigint) as n_invoices_due,
         cast(coalesce(activity.n_invoices_paid_on_time, 0) as bigint) as n_invoices_paid_on_time,
         cast(coalesce(activity.n_contacts, 0) as bigint) as n_contacts,
@@ -115,14 +130,14 @@ joined as (
 {%- if is_incremental() %}
 
 previous as (
-    -- the to-date totals as of the month before the first month read
+    -- the to-date totals as of the month before the first month rebuilt
     select
         customer_id as previous_customer_id,
         {%- for column in to_date_columns %}
         {{ column }} as previous_{{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ this }}
-    where month_end = {{ first_month_rebuilt(lookback_months=12) }}
+    where month_end = {{ first_month_rebuilt(lookback_months=1) }}
 ),
 {%- endif %}
 
@@ -140,15 +155,17 @@ summed as (
         gross_profit,
         cast(count(*) over trailing_12 as bigint) as n_months_12m,
         cast(sum(n_orders) over trailing_12 as bigint) as n_orders_12m,
-        sum(revenue) over trailing_12 as revenue_12m,
-        sum(gross_profit) over trailing_12 as gross_profit_12m,
-        cast({{ carried('sum(n_orders) over to_date', 'lifetime_orders', 'sum') }} as bigint) as lifetime_orders,
-        {{ carried('sum(revenue) over to_date', 'lifetime_revenue', 'sum') }} as lifetime_revenue,
-        {{ carried('sum(gross_profit) over to_date', 'lifetime_gross_profit', 'sum') }} as lifetime_gross_profit,
+        {{ money('sum(revenue) over trailing_12') }} as revenue_12m,
+        {{ money('sum(gross_profit) over trailing_12') }} as gross_profit_12m,
+        cast({{ carried('sum(' ~ unless_looked_back.replace("X", "n_orders") ~ ') over to_date', 'lifetime_orders', 'sum') }} as bigint) as lifetime_orders,
+        {{ money(carried('sum(' ~ unless_looked_back.replace("X", "revenue") ~ ') over to_date', 'lifetime_revenue', 'sum')) }} as lifetime_revenue,
+        {{ money(carried('sum(' ~ unless_looked_back.replace("X", "gross_profit") ~ ') over to_date', 'lifetime_gross_profit', 'sum')) }} as lifetime_gross_profit,
         {{ carried('min(first_order_date_in_month) over to_date', 'first_order_date', 'min') }} as first_order_date,
         {{ carried('max(last_order_date_in_month) over to_date', 'last_order_date', 'max') }} as last_order_date,
-        {{ carried('sum(receivable_change) over to_date', 'open_receivables', 'sum') }} as open_receivables,
-        {{ carried('sum(overdue_change) over to_date', 'overdue_receivables', 'sum') }} as overdue_receivables,
+        {{ money(carried('sum(receivable_change) over to_date', 'open_receivables', 'sum')) }} as open_receivables,
+        {{ money(carried('sum(overdue_change) over to_date', 'overdue_receivables', 'sum')) }} as overdue_receivables,
+        n_invoices_due,
+        n_invoices_paid_on_time,
         cast(sum(n_invoices_due) over trailing_12 as bigint) as n_invoices_due_12m,
         cast(sum(n_invoices_paid_on_time) over trailing_12 as bigint) as n_invoices_paid_on_time_12m,
         n_contacts,

@@ -10,8 +10,8 @@ with order_days as (
     select
         customer_id,
         order_date,
-        sum(revenue) as revenue,
-        sum(gross_profit) as gross_profit
+        {{ money('sum(revenue)') }} as revenue,
+        {{ money('sum(gross_profit)') }} as gross_profit
     from {{ ref('fct_orders') }}
     where is_completed
     {%- if is_incremental() %}
@@ -32,8 +32,8 @@ gaps as (
         row_number() over (partition by customer_id order by order_date) as n_order_days_to_date,
         {{ dbt.datediff('lag(order_date) over (partition by customer_id order by order_date)', 'order_date', 'day') }}
             as gap_days,
-        sum(revenue) over (partition by customer_id order by order_date
-            rows between unbounded preceding and current row) as revenue_to_date,
+        {{ money('sum(revenue) over (partition by customer_id order by order_date
+            rows between unbounded preceding and current row)') }} as revenue_to_date,
         first_value(revenue) over (partition by customer_id order by order_date) as first_day_revenue
     from order_days
 ),

@@ -10,8 +10,8 @@ final as (
         customer_id,
         order_month_end as month_end,
         count(*) as n_orders,
-        sum(revenue) as revenue,
-        sum(gross_profit) as gross_profit,
+        {{ money('sum(revenue)') }} as revenue,
+        {{ money('sum(gross_profit)') }} as gross_profit,
         min(order_date) as first_order_date,
         max(order_date) as last_order_date
     from orders

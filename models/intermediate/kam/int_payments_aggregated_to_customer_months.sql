@@ -1,12 +1,15 @@
 -- Receivables as monthly changes, so a running sum gives the balance at each month end using
 -- only payments made by then: an invoice opens at its order date and closes by the amount paid
 -- at the payment date; it is overdue from the day after its due date until paid. The months
--- rebuilt get every event dated in them, whichever order's month it came from.
+-- rebuilt get every event dated in them, whichever order's month it came from; an invoice whose
+-- last event (order, paid, or the day after due) is before them is not read.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 
 with invoices as (
     select * from {{ ref('fct_orders') }}
     where is_completed and has_payment_terms
+        and {{ is_month_rebuilt(dbt.last_day(
+            "greatest(order_date, " ~ dbt.dateadd('day', 1, 'due_date') ~ ", coalesce(paid_date, order_date))", 'month')) }}
 ),
 
 events as (
@@ -39,10 +42,10 @@ final as (
     select
         customer_id,
         month_end,
-        sum(receivable_change) as receivable_change,
-        sum(overdue_change) as overdue_change,
-        sum(n_invoices_due) as n_invoices_due,
-        sum(n_invoices_paid_on_time) as n_invoices_paid_on_time
+        {{ money('sum(receivable_change)') }} as receivable_change,
+        {{ money('sum(overdue_change)') }} as overdue_change,
+        cast(sum(n_invoices_due) as bigint) as n_invoices_due,
+        cast(sum(n_invoices_paid_on_time) as bigint) as n_invoices_paid_on_time
     from event_months
     where {{ is_month_rebuilt('month_end') }}
     group by 1, 2

@@ -127,8 +127,8 @@ final as (
         n_churned,
         cast(n_churned as double) / nullif(base_accounts, 0) as logo_churn_rate,
         cast(n_churned as double) / nullif(month_churned, 0) as share_of_churned,
-        base_revenue_12m as revenue_12m_start,
-        revenue_12m_churned,
+        {{ money('base_revenue_12m') }} as revenue_12m_start,
+        {{ money('revenue_12m_churned') }} as revenue_12m_churned,
         cast(revenue_12m_churned as double) / nullif(base_revenue_12m, 0) as revenue_churn_rate,
         case when has_two_years then
             cast(cohort_revenue_12m as double) / nullif(cohort_revenue_12m_year_ago, 0)
