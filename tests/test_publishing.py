@@ -38,13 +38,18 @@ def _break(path: Path, sql: str) -> None:
     con.close()
 
 
-def test_injected_bad_mart_value_fails_with_suite_expectation_and_value(copy_of):
+def _gate_failure(copy_of, sql: str) -> str:
+    """The gate's message on a copy of the demo warehouse broken by sql."""
     broken = copy_of()
-    _break(broken, """update customer_value_monthly set cumulative_profit_share = 1.5
-                      where profit_rank = 1 and month_end = (select max(month_end) from customer_value_monthly)""")
+    _break(broken, sql)
     with pytest.raises(validation.ValidationFailed) as failure:
         validation.validate(broken, quiet=True)
-    message = str(failure.value)
+    return str(failure.value)
+
+
+def test_injected_bad_mart_value_fails_with_suite_expectation_and_value(copy_of):
+    message = _gate_failure(copy_of, """update customer_value_monthly set cumulative_profit_share = 1.5
+        where profit_rank = 1 and month_end = (select max(month_end) from customer_value_monthly)""")
     assert "suite mart_customer_value_monthly" in message
     assert "expect_column_values_to_be_between(column=cumulative_profit_share, min_value=0.0, max_value=1.0)" in message
     assert "1 unexpected value(s), e.g. [1.5]" in message
@@ -53,27 +58,20 @@ def test_injected_bad_mart_value_fails_with_suite_expectation_and_value(copy_of)
 
 
 def test_a_staged_order_dated_after_today_fails_the_staged_suite(copy_of):
-    broken = copy_of()
     # the date check runs on a datetime64 column against a date parameter: one row, found
-    _break(broken, """update fct_orders set order_date = current_date + 400
-                      where order_id = (select min(order_id) from fct_orders)""")
-    with pytest.raises(validation.ValidationFailed) as failure:
-        validation.validate(broken, quiet=True)
-    message = str(failure.value)
+    message = _gate_failure(copy_of, """update fct_orders set order_date = current_date + 400
+        where order_id = (select min(order_id) from fct_orders)""")
     assert "suite staged_orders [month_end " in message
     assert "expect_column_values_to_be_between(column=order_date" in message
     assert "1 unexpected value(s)" in message
 
 
 def test_reconciliation_catches_a_broken_join(copy_of):
-    broken = copy_of()
     # what an inner join to a customer table missing one buyer would do to the mart
-    _break(broken, """delete from customer_value_monthly where customer_id =
-                      (select min(customer_id) from customer_value_monthly where revenue > 0)""")
-    with pytest.raises(validation.ValidationFailed) as failure:
-        validation.validate(broken, quiet=True)
-    assert "suite reconciliation" in str(failure.value)
-    assert "column=revenue_difference" in str(failure.value)
+    message = _gate_failure(copy_of, """delete from customer_value_monthly where customer_id =
+        (select min(customer_id) from customer_value_monthly where revenue > 0)""")
+    assert "suite reconciliation" in message
+    assert "column=revenue_difference" in message
 
 
 def test_failed_build_keeps_the_published_warehouse(demo_raw, copy_of):
