@@ -66,6 +66,13 @@ def test_a_staged_order_dated_after_today_fails_the_staged_suite(copy_of):
     assert "1 unexpected value(s)" in message
 
 
+def test_a_staged_row_lost_before_its_fact_table_fails_the_raw_count(copy_of):
+    message = _gate_failure(copy_of, "delete from fct_contacts where contact_id = (select min(contact_id) from fct_contacts)")
+    assert "suite raw_entities" in message
+    assert "column=n_unaccounted_rows" in message
+    assert "1 unexpected value(s), e.g. [1]" in message
+
+
 def test_reconciliation_catches_a_broken_join(copy_of):
     # what an inner join to a customer table missing one buyer would do to the mart
     message = _gate_failure(copy_of, """delete from customer_value_monthly where customer_id =
