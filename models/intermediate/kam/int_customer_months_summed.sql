@@ -1,8 +1,10 @@
 -- Each customer month with its own activity and trailing sums, using only what happened
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
 -- Incremental: only the months rebuilt are grouped from the four monthly aggregates (tables
--- rebuilt by month too). The trailing windows read the 11 months before them as this table
--- stored them, and the to-date totals continue from its row for the month before the first.
+-- rebuilt by month too). Their trailing sums add up the 11 months before them as this table
+-- stored them (a join and a grouping: a window over all twelve months cost twice as much at a
+-- million customers), and the to-date totals continue from its row for the month before the
+-- first.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 {%- set to_date_columns = [
     "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",
@@ -36,10 +38,31 @@ customers as (
         'n_responses': 'sum', 'last_relationship_survey_date': 'max',
         'last_exit_survey_date': 'max', 'last_exit_reason_code': 'max'},
 } %}
-{#- the monthly values the trailing windows sum, kept in this table under the same names -#}
-{%- set trailing_inputs = ['n_orders', 'revenue', 'gross_profit', 'n_invoices_due', 'n_invoices_paid_on_time', 'n_visits'] %}
-{#- ... and left out of the to-date totals, which carry them over already -#}
-{%- set unless_looked_back = "case when is_looked_back then null else X end" %}
+{#- the trailing sums: [column, monthly value summed ('1': months counted), months, type]; the
+    monthly values are kept in this table under the same names -#}
+{%- set trailing_sums = [
+    ['n_months_12m', '1', 12, 'bigint'],
+    ['n_orders_12m', 'n_orders', 12, 'bigint'],
+    ['revenue_12m', 'revenue', 12, 'money'],
+    ['gross_profit_12m', 'gross_profit', 12, 'money'],
+    ['n_invoices_due_12m', 'n_invoices_due', 12, 'bigint'],
+    ['n_invoices_paid_on_time_12m', 'n_invoices_paid_on_time', 12, 'bigint'],
+    ['n_visits_3m', 'n_visits', 3, 'bigint'],
+] %}
+{%- set trailing_inputs = trailing_sums | map(attribute=1) | reject('equalto', '1') | list %}
+{#- each trailing sum as the summed select writes it: the window's (full build) or the one
+    trailing_sums added up (incremental); and as trailing_sums adds it up -#}
+{%- set trailing = {} %}
+{%- set joined_trailing = {} %}
+{%- for name, value, months, type in trailing_sums %}
+    {%- set in_window = 'window_month.' ~ value if value != '1' else '1' %}
+    {%- set joined_sum = 'sum(case when window_month.month_end > '
+        ~ dbt.last_day(dbt.dateadd('month', -months, 'rebuilt.month_end'), 'month') ~ ' then ' ~ in_window ~ ' end)' %}
+    {%- set window_sum = 'sum(' ~ value ~ ') over trailing_' ~ months %}
+    {%- do joined_trailing.update({name: money(joined_sum) if type == 'money' else 'cast(' ~ joined_sum ~ ' as bigint)'}) %}
+    {%- do trailing.update({name: 'trailing_sums.' ~ name if is_incremental() else
+        (money(window_sum) if type == 'money' else 'cast(' ~ window_sum ~ ' as bigint)')}) %}
+{%- endfor %}
 
 stacked as (
     -- the spine and the four aggregates stacked, to be grouped by customer month: a grouping
@@ -70,7 +93,7 @@ activity as (
     having max(is_in_spine) = 1
     {%- if is_incremental() %}
     union all
-    -- the 11 months before the first rebuilt, as stored, for the trailing windows only
+    -- the 11 months before the first rebuilt, as stored, for the trailing sums only
     select customer_id, month_end, month_start, true
         {%- for columns in aggregates.values() %}{% for column in columns %}, {{ column if column in trailing_inputs else 'null' }}{% endfor %}{% endfor %}
     from {{ this }}
@@ -129,6 +152,23 @@ joined as (
 
 {%- if is_incremental() %}
 
+trailing_sums as (
+    -- each rebuilt month's trailing sums over the months up to it (the looked-back ones too)
+    select
+        rebuilt.customer_id as trailing_customer_id,
+        rebuilt.month_end as trailing_month_end
+        {%- for name, expression in joined_trailing.items() %},
+        {{ expression }} as {{ name }}
+        {%- endfor %}
+    from joined as rebuilt
+    inner join joined as window_month
+        on window_month.customer_id = rebuilt.customer_id
+        and window_month.month_end <= rebuilt.month_end
+        and window_month.month_end > {{ dbt.last_day(dbt.dateadd('month', -12, 'rebuilt.month_end'), 'month') }}
+    where not rebuilt.is_looked_back
+    group by rebuilt.customer_id, rebuilt.month_end
+),
+
 previous as (
     -- the to-date totals as of the month before the first month rebuilt
     select
@@ -153,25 +193,24 @@ summed as (
         n_orders,
         revenue,
         gross_profit,
-        cast(count(*) over trailing_12 as bigint) as n_months_12m,
-        cast(sum(n_orders) over trailing_12 as bigint) as n_orders_12m,
-        {{ money('sum(revenue) over trailing_12') }} as revenue_12m,
-        {{ money('sum(gross_profit) over trailing_12') }} as gross_profit_12m,
-        cast({{ carried('sum(' ~ unless_looked_back.replace("X", "n_orders") ~ ') over to_date', 'lifetime_orders', 'sum') }} as bigint) as lifetime_orders,
-        {{ money(carried('sum(' ~ unless_looked_back.replace("X", "revenue") ~ ') over to_date', 'lifetime_revenue', 'sum')) }} as lifetime_revenue,
-        {{ money(carried('sum(' ~ unless_looked_back.replace("X", "gross_profit") ~ ') over to_date', 'lifetime_gross_profit', 'sum')) }} as lifetime_gross_profit,
+        {%- for column in ['n_months_12m', 'n_orders_12m', 'revenue_12m', 'gross_profit_12m'] %}
+        {{ trailing[column] }} as {{ column }},
+        {%- endfor %}
+        cast({{ carried('sum(n_orders) over to_date', 'lifetime_orders', 'sum') }} as bigint) as lifetime_orders,
+        {{ money(carried('sum(revenue) over to_date', 'lifetime_revenue', 'sum')) }} as lifetime_revenue,
+        {{ money(carried('sum(gross_profit) over to_date', 'lifetime_gross_profit', 'sum')) }} as lifetime_gross_profit,
         {{ carried('min(first_order_date_in_month) over to_date', 'first_order_date', 'min') }} as first_order_date,
         {{ carried('max(last_order_date_in_month) over to_date', 'last_order_date', 'max') }} as last_order_date,
         {{ money(carried('sum(receivable_change) over to_date', 'open_receivables', 'sum')) }} as open_receivables,
         {{ money(carried('sum(overdue_change) over to_date', 'overdue_receivables', 'sum')) }} as overdue_receivables,
         n_invoices_due,
         n_invoices_paid_on_time,
-        cast(sum(n_invoices_due) over trailing_12 as bigint) as n_invoices_due_12m,
-        cast(sum(n_invoices_paid_on_time) over trailing_12 as bigint) as n_invoices_paid_on_time_12m,
+        {{ trailing['n_invoices_due_12m'] }} as n_invoices_due_12m,
+        {{ trailing['n_invoices_paid_on_time_12m'] }} as n_invoices_paid_on_time_12m,
         n_contacts,
         n_visits,
         n_calls,
-        cast(sum(n_visits) over trailing_3 as bigint) as n_visits_3m,
+        {{ trailing['n_visits_3m'] }} as n_visits_3m,
         n_complaints,
         n_complaints_due,
         n_complaints_followed_up,
@@ -185,12 +224,17 @@ summed as (
             as last_exit_reason_code
     from joined
     {%- if is_incremental() %}
+    inner join trailing_sums
+        on joined.customer_id = trailing_sums.trailing_customer_id and joined.month_end = trailing_sums.trailing_month_end
     left join previous on joined.customer_id = previous.previous_customer_id
+    where not joined.is_looked_back
     {%- endif %}
     window
-        to_date as (partition by customer_id order by month_end rows between unbounded preceding and current row),
-        trailing_12 as (partition by customer_id order by month_end rows between 11 preceding and current row),
-        trailing_3 as (partition by customer_id order by month_end rows between 2 preceding and current row)
+        to_date as (partition by joined.customer_id order by joined.month_end rows between unbounded preceding and current row)
+        {%- if not is_incremental() %},
+        trailing_12 as (partition by joined.customer_id order by joined.month_end rows between 11 preceding and current row),
+        trailing_3 as (partition by joined.customer_id order by joined.month_end rows between 2 preceding and current row)
+        {%- endif %}
 ),
 
 final as (
