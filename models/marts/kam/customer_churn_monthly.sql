@@ -20,6 +20,7 @@ churn_reasons as (
 
 predictions as (
     select * from {{ ref('int_customer_months_clv_predicted') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 rhythm as (

@@ -1,12 +1,24 @@
 -- Which tier each account is in, why, and the service it is owed against what it got.
+-- A tier looks back to the previous month and to its year's key-account list month: an
+-- incremental build reads those months' tiers as stored (at its list month an account's tier is
+-- its assessment) instead of assessing them again.
 with customer_months as (
-    -- a tier looks back to the previous month and to its year's key-account list month
     select * from {{ ref('int_customer_months_summed') }}
-    where {{ is_month_rebuilt('month_end', lookback_months=12) }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 value as (
     select * from {{ ref('customer_value_monthly') }}
+    where {{ is_month_rebuilt('month_end') }}
+),
+
+list_months as (
+    -- the annual list is set in the first month of each calendar year that has data
+    select
+        {{ dbt.date_trunc('year', 'month_end') }} as list_year,
+        min(month_end) as list_month_end
+    from {{ ref('int_reporting_months') }}
+    group by 1
 ),
 
 tier_policy as (
@@ -82,10 +94,21 @@ assessed as (
                 then 'one_off_buyer'
             else 'spend_level'
         end as assessed_reason,
-        -- the annual list is set in the first month of each calendar year that has data
-        min(month_end) over (partition by {{ dbt.date_trunc('year', 'month_end') }}) as list_month_end
+        list_months.list_month_end
     from spend_tiers
     cross join policy_edges
+    inner join list_months on {{ dbt.date_trunc('year', 'spend_tiers.month_end') }} = list_months.list_year
+),
+
+list_assessments as (
+    select customer_id, month_end, assessed_tier_rank from assessed
+    {%- if is_incremental() %}
+    union all
+    select customer_id, month_end, tier_rank from {{ this }}
+    where month_end in (select list_month_end from list_months)
+        and month_end >= {{ first_month_rebuilt(lookback_months=11) }}
+        and month_end < {{ first_month_rebuilt() }}
+    {%- endif %}
 ),
 
 listed as (
@@ -96,7 +119,7 @@ listed as (
         policy_edges.top_commercial_rank
     from assessed
     cross join policy_edges
-    left join assessed as list_assessment
+    left join list_assessments as list_assessment
         on assessed.customer_id = list_assessment.customer_id
         and assessed.list_month_end = list_assessment.month_end
 ),
@@ -126,6 +149,16 @@ tiered as (
     from listed
 ),
 
+{%- if is_incremental() %}
+
+previous as (
+    -- the month before the first month rebuilt, for the tier change
+    select customer_id as previous_customer_id, tier as previous_tier, tier_rank as previous_tier_rank
+    from {{ this }}
+    where month_end = {{ first_month_rebuilt(lookback_months=1) }}
+),
+{%- endif %}
+
 final as (
     select
         tiered.customer_id,
@@ -135,11 +168,12 @@ final as (
         tier_policy.tier_group,
         tier_policy.tier_group = 'key_account' as is_key_account,
         tiered.tier_reason,
-        lag(tier_policy.tier) over customer_months as previous_tier,
+        {{ carried('lag(tier_policy.tier) over customer_months', 'tier', 'last') }} as previous_tier,
+        {%- set previous_tier_rank = carried('lag(tier_policy.tier_rank) over customer_months', 'tier_rank', 'last') %}
         case
-            when lag(tier_policy.tier_rank) over customer_months is null then 'new'
-            when tier_policy.tier_rank < lag(tier_policy.tier_rank) over customer_months then 'up'
-            when tier_policy.tier_rank > lag(tier_policy.tier_rank) over customer_months then 'down'
+            when {{ previous_tier_rank }} is null then 'new'
+            when tier_policy.tier_rank < {{ previous_tier_rank }} then 'up'
+            when tier_policy.tier_rank > {{ previous_tier_rank }} then 'down'
             else 'same'
         end as tier_change,
         tiered.monthly_spend,
@@ -165,8 +199,10 @@ final as (
             > {{ dbt.dateadd('month', -6, 'tiered.month_end') }}, false) as is_surveyed_6m
     from tiered
     inner join tier_policy on tiered.tier_rank = tier_policy.tier_rank
+    {%- if is_incremental() %}
+    left join previous on tiered.customer_id = previous.previous_customer_id
+    {%- endif %}
     window customer_months as (partition by tiered.customer_id order by tiered.month_end)
 )
 
 select * from final
-where {{ is_month_rebuilt('month_end') }}
