@@ -50,13 +50,14 @@ customers as (
     ['n_visits_3m', 'n_visits', 3, 'bigint'],
 ] %}
 {%- set trailing_inputs = trailing_sums | map(attribute=1) | reject('equalto', '1') | list %}
-{#- each trailing sum as the summed select writes it: the window's (full build) or the one
+{#- each trailing sum as the final select writes it: the window's (full build) or the one
     trailing_sums added up (incremental); and as trailing_sums adds it up -#}
 {%- set trailing = {} %}
 {%- set joined_trailing = {} %}
 {%- for name, value, months, type in trailing_sums %}
     {%- set in_window = 'window_month.' ~ value if value != '1' else '1' %}
-    {%- set joined_sum = 'sum(case when window_month.month_end > '
+    {#- the join reads 12 months; a shorter sum keeps its own -#}
+    {%- set joined_sum = 'sum(' ~ in_window ~ ')' if months == 12 else 'sum(case when window_month.month_end > '
         ~ dbt.last_day(dbt.dateadd('month', -months, 'rebuilt.month_end'), 'month') ~ ' then ' ~ in_window ~ ' end)' %}
     {%- set window_sum = 'sum(' ~ value ~ ') over trailing_' ~ months %}
     {%- do joined_trailing.update({name: money(joined_sum) if type == 'money' else 'cast(' ~ joined_sum ~ ' as bigint)'}) %}
@@ -181,7 +182,7 @@ previous as (
 ),
 {%- endif %}
 
-summed as (
+final as (
     select
         customer_id,
         month_start,
@@ -235,11 +236,6 @@ summed as (
         trailing_12 as (partition by joined.customer_id order by joined.month_end rows between 11 preceding and current row),
         trailing_3 as (partition by joined.customer_id order by joined.month_end rows between 2 preceding and current row)
         {%- endif %}
-),
-
-final as (
-    select * from summed
-    where {{ is_month_rebuilt('month_end') }}
 )
 
 select * from final
