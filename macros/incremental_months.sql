@@ -32,6 +32,16 @@
         counted in it), rows after the last reporting month when no month is rebuilt; and rows
         up to lookback_days before those, for a fact that looks that far forward -#}
     {%- if is_incremental() or not execute -%}
+    {{ fact_rebuilt_condition(date_column, lookback_days) }}
+    {%- else -%}
+    true
+    {%- endif -%}
+{%- endmacro %}
+
+
+{% macro fact_rebuilt_condition(date_column, lookback_days=0) -%}
+    {#- is_fact_rebuilt's condition, also outside an incremental model (the tests of the rows an
+        incremental build rebuilt) -#}
     {%- set boundary -%}
     (
         select case
@@ -42,9 +52,6 @@
     )
     {%- endset -%}
     coalesce({{ date_column }} > {{ dbt.dateadd('day', -lookback_days, boundary) if lookback_days else boundary }}, true)
-    {%- else -%}
-    true
-    {%- endif -%}
 {%- endmacro %}
 
 
