@@ -11,8 +11,25 @@
 
 {% macro first_month_rebuilt(lookback_months=0) -%}
     {#- the first month this build recomputes, minus lookback_months (null when none is) -#}
-    (select cast({{ dbt.last_day(dbt.dateadd('month', -lookback_months, 'min(rebuild_from)'), 'month') }} as date)
-     from {{ ref('int_build_months') }})
+    {{ build_months_date(dbt.last_day(dbt.dateadd('month', -lookback_months, 'min(rebuild_from)'), 'month')) }}
+{%- endmacro %}
+
+
+{% macro build_months_date(expression) -%}
+    {#- a date aggregated from int_build_months (built earlier in this run), as a literal when the
+        model runs: a filter on a literal reaches the table scan below a view's joins and uses
+        its zone maps, which a filter on a scalar subquery does not (fct_orders read all 47M
+        staged orders at 1M customers to keep the new month's 1.3M). While parsing, the
+        subquery, so that dbt records the dependency. -#}
+    {%- set query -%}
+    select cast({{ expression }} as date) from {{ ref('int_build_months') }}
+    {%- endset -%}
+    {%- if execute -%}
+        {%- set value = run_query(query).columns[0].values()[0] -%}
+        {{- "cast(null as date)" if value is none else "cast('" ~ value ~ "' as date)" -}}
+    {%- else -%}
+        ({{ query }})
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -42,15 +59,9 @@
 {% macro fact_rebuilt_condition(date_column, lookback_days=0) -%}
     {#- is_fact_rebuilt's condition, also outside an incremental model (the tests of the rows an
         incremental build rebuilt) -#}
-    {%- set boundary -%}
-    (
-        select case
-            when max(rebuild_from) is null then max(month_end)
-            else max(case when month_end < rebuild_from then month_end end)
-        end
-        from {{ ref('int_build_months') }}
-    )
-    {%- endset -%}
+    {%- set boundary = build_months_date(
+        "case when max(rebuild_from) is null then max(month_end) "
+        ~ "else max(case when month_end < rebuild_from then month_end end) end") -%}
     coalesce({{ date_column }} > {{ dbt.dateadd('day', -lookback_days, boundary) if lookback_days else boundary }}, true)
 {%- endmacro %}
 

@@ -142,12 +142,23 @@ inner join file_stamps on numbered._source_file = file_stamps._source_file
 {% endmacro %}
 
 
-{% macro checked_raw(source_relation, landed_relation, checks=[]) %}
+{% macro checked_raw(source_relation, landed_relation, customers=none) %}
     {#- every landed row with the first reason it fails: its landing checks first, then the
-        contract's dates in the future (today moves), then the model's checks against other
-        entities (they change without this entity's files changing) -#}
+        contract's dates in the future (today moves), then, given the staged customers, whether
+        its customer is known (customers change without this entity's files changing). A left
+        join, not `not in (select ...)`: the reason and the column would each evaluate that
+        subquery, two hash joins over every row where this is one. -#}
+    {%- set checks = future_date_checks(source_relation) -%}
+    {%- if customers -%}
+        {%- do checks.append(["landed.customer_id is not null and known_customers.known_customer_id is null",
+                              "unknown_customer", "customer_id"]) -%}
+    {%- endif %}
 select
     landed.*,
-    {{ quarantine_reason(future_date_checks(source_relation) + checks, 'quarantine', first='landed') }}
+    {{ quarantine_reason(checks, 'quarantine', first='landed') }}
 from {{ landed_relation }} as landed
+{%- if customers %}
+left join (select customer_id as known_customer_id from {{ customers }}) as known_customers
+    on landed.customer_id = known_customers.known_customer_id
+{%- endif %}
 {%- endmacro %}

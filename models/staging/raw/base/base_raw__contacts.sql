@@ -1,5 +1,1 @@
-{%- set customers = ref('stg_raw__customers') -%}
-
-{{ checked_raw(source('raw', 'contacts'), ref('landed_raw__contacts'), [
-    ["customer_id not in (select customer_id from " ~ customers ~ ")", "unknown_customer", "customer_id"],
-]) }}
+{{ checked_raw(source('raw', 'contacts'), ref('landed_raw__contacts'), customers=ref('stg_raw__customers')) }}
