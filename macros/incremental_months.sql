@@ -113,3 +113,15 @@
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})
     select {{ columns }} from {{ arg_dict['temp_relation'] }}
 {% endmacro %}
+
+
+{% macro in_month_order(month_column='month_end') -%}
+    {#- A full build stores a customer-month table in month order. Computed per customer, its
+        rows would come out in customer order, every month in every row group, and a read of a
+        few months (an incremental build's look-back and delete, the gate's monthly batches, the
+        report) would scan the whole table; in month order the zone maps skip the other months.
+        An incremental build appends whole months, which keeps the order. -#}
+    {%- if not is_incremental() %}
+order by {{ month_column }}
+    {%- endif %}
+{%- endmacro %}

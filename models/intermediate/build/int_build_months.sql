@@ -49,17 +49,27 @@ dated_rows as (
     left join first_dates on customers.customer_id = first_dates.customer_id
 ),
 
+daily_fingerprints as (
+    -- by day first: the month of every row computed over 88M rows at 1M customers cost 8 s
+    select
+        row_date,
+        -- reduced so that the sum fits a bigint at any scale (the row count checks too)
+        sum(cast(row_hash % 1000000007 as bigint)) as fingerprint,
+        count(*) as n_rows
+    from dated_rows
+    where row_date is not null
+    group by row_date
+),
+
 fingerprints as (
     select
         greatest(
             cast({{ dbt.last_day('row_date', 'month') }} as date),
             (select min(month_end) from months)
         ) as month_end,
-        -- reduced so that the sum fits a bigint at any scale (the row count checks too)
-        sum(cast(row_hash % 1000000007 as bigint)) as fingerprint,
-        count(*) as n_rows
-    from dated_rows
-    where row_date is not null
+        sum(fingerprint) as fingerprint,
+        cast(sum(n_rows) as bigint) as n_rows
+    from daily_fingerprints
     group by 1
 ),
 

@@ -58,3 +58,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

@@ -31,3 +31,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

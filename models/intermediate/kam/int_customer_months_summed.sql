@@ -239,3 +239,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

@@ -19,3 +19,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

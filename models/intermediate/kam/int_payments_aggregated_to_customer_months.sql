@@ -2,14 +2,18 @@
 -- only payments made by then: an invoice opens at its order date and closes by the amount paid
 -- at the payment date; it is overdue from the day after its due date until paid. The months
 -- rebuilt get every event dated in them, whichever order's month it came from; an invoice whose
--- last event (order, paid, or the day after due) is before them is not read.
+-- events (order, paid, the day after due) all fall before them is not read.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 
 with invoices as (
     select * from {{ ref('fct_orders') }}
     where is_completed and has_payment_terms
-        and {{ is_month_rebuilt(dbt.last_day(
-            "greatest(order_date, " ~ dbt.dateadd('day', 1, 'due_date') ~ ", coalesce(paid_date, order_date))", 'month')) }}
+        {%- if is_incremental() or not execute %}
+        {%- set before_rebuilt = first_month_rebuilt(lookback_months=1) %}
+        -- each date compared as it is (the day after due falls in them when due falls on the
+        -- day before them or later), not the month of their greatest: 6 s over every order at 1M
+        and (order_date > {{ before_rebuilt }} or due_date >= {{ before_rebuilt }} or paid_date > {{ before_rebuilt }})
+        {%- endif %}
 ),
 
 events as (
@@ -52,3 +56,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

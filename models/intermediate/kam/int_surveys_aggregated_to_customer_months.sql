@@ -45,3 +45,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

@@ -24,13 +24,15 @@ churn as (
 ),
 
 decision_makers as (
-    -- the style most recently recorded for the account's decision maker
+    -- the style most recently recorded for the account's decision maker (the latest contact, the
+    -- highest contact_id among the latest; a grouping, where ranking every such contact by a
+    -- window took 8 s at 1M customers)
     select
         customer_id,
-        personality_style,
-        row_number() over (partition by customer_id order by contacted_at desc, contact_id desc) as nth_latest
+        {{ arg_max('personality_style', ['contacted_at', 'contact_id']) }} as personality_style
     from {{ ref('fct_contacts') }}
     where contact_role = 'decision_maker' and personality_style is not null
+    group by customer_id
 ),
 
 styles as (
@@ -70,8 +72,7 @@ final as (
     left join value on customers.customer_id = value.customer_id
     left join tiers on customers.customer_id = tiers.customer_id
     left join churn on customers.customer_id = churn.customer_id
-    left join decision_makers
-        on customers.customer_id = decision_makers.customer_id and decision_makers.nth_latest = 1
+    left join decision_makers on customers.customer_id = decision_makers.customer_id
     left join styles on decision_makers.personality_style = styles.personality_style
 )
 

@@ -128,3 +128,4 @@ typed as (
 )
 
 select * from typed
+{{ in_month_order() }}

@@ -206,3 +206,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}

@@ -154,3 +154,4 @@ final as (
 )
 
 select * from final
+{{ in_month_order() }}
