@@ -137,10 +137,17 @@ def _batches(con, query: str, batch_by: str | None, months: list[dt.date] | None
     if not batch_by:
         yield "all rows", _frame(con, query)
         return
-    counts = con.execute(
-        f"select {batch_by}, count(*) from ({query}) as q group by 1 order by 1").fetchall()
-    if months is not None:
-        counts = [(m, n) for m, n in counts if m in set(months)]
+    if months is None:
+        counts = con.execute(
+            f"select {batch_by}, count(*) from ({query}) as q group by 1 order by 1").fetchall()
+    else:
+        # only the given months are counted: the filter reaches the tables (in month order, their
+        # zone maps skip the other months) and a query that groups by month computes just those
+        wanted = set(months)
+        counts = [(m, n) for m, n in con.execute(
+            f"select {batch_by}, count(*) from ({query}) as q where {batch_by} between ? and ? "
+            "group by 1 order by 1", [min(months, default=None), max(months, default=None)]
+        ).fetchall() if m in wanted]
     group: list = []
     size = 0
     for month, n in [*counts, (None, None)]:
