@@ -137,17 +137,16 @@ def _batches(con, query: str, batch_by: str | None, months: list[dt.date] | None
     if not batch_by:
         yield "all rows", _frame(con, query)
         return
-    if months is None:
-        counts = con.execute(
-            f"select {batch_by}, count(*) from ({query}) as q group by 1 order by 1").fetchall()
-    else:
-        # only the given months are counted: the filter reaches the tables (in month order, their
-        # zone maps skip the other months) and a query that groups by month computes just those
+    # an incremental build counts only its months: the filter reaches the tables (in month
+    # order, their zone maps skip the other months), and a query grouped by month computes
+    # just those
+    where, bounds = ("", None) if months is None else \
+        (f" where {batch_by} between ? and ?", [min(months, default=None), max(months, default=None)])
+    counts = con.execute(
+        f"select {batch_by}, count(*) from ({query}) as q{where} group by 1 order by 1", bounds).fetchall()
+    if months is not None:
         wanted = set(months)
-        counts = [(m, n) for m, n in con.execute(
-            f"select {batch_by}, count(*) from ({query}) as q where {batch_by} between ? and ? "
-            "group by 1 order by 1", [min(months, default=None), max(months, default=None)]
-        ).fetchall() if m in wanted]
+        counts = [(m, n) for m, n in counts if m in wanted]
     group: list = []
     size = 0
     for month, n in [*counts, (None, None)]:
