@@ -69,6 +69,21 @@ def test_cdnow_parameters_match_lifetimes(cdnow_warehouse, lifetimes_reference):
         assert ours[name] == pytest.approx(ggf.params_[name], rel=1e-3), name
 
 
+def test_clv_matches_lifetimes_customer_lifetime_value(lifetimes_reference):
+    """clv() values distinct (x, t_x, T) once and scales by spend; lifetimes sums month by month
+    per customer. CDNOW has many customers with the same history, so the shortcut is exercised."""
+    summary, bgf, ggf = lifetimes_reference
+    assert summary[["frequency", "recency", "T"]].duplicated().sum() > 100
+    spend = ggf.conditional_expected_average_profit(summary.frequency, summary.monetary_value).to_numpy()
+    monthly_rate = 1.10 ** (1 / 12) - 1
+    expected = ggf.customer_lifetime_value(bgf, summary.frequency, summary.recency, summary["T"],
+                                           summary.monetary_value, time=12, discount_rate=monthly_rate,
+                                           freq="D").to_numpy()
+    ours = clv.clv(dict(bgf.params_), spend, summary.frequency, summary.recency, summary["T"],
+                   months=12, annual_discount_rate=0.10, days_per_unit=1)
+    np.testing.assert_allclose(ours, expected, rtol=1e-9)
+
+
 def test_cdnow_builds_on_revenue_alone(cdnow_warehouse):
     [(tiers, bands, holdout)] = query(cdnow_warehouse, f"""
         select (select count(distinct tier) from customer_tier_monthly where month_end = '{CALIBRATION_END}'),

@@ -57,25 +57,26 @@ def model(dbt, session):
         if fit.empty or not fit.converged.all():
             continue  # the holdout judges the fit made that month, not an older one
         bg = dict(zip(fit.parameter, fit.value.astype(float)))
-        frame = rfm.filter(f"month_end = DATE '{month_end}'").df()
         actual = order_days.filter(
             f"order_date > DATE '{month_end}' and order_date <= DATE '{horizon_end}'"
-        ).aggregate("customer_id, count(*) as orders", "customer_id").df()
-        status = churn.filter(f"month_end = DATE '{month_end}'").select("customer_id, status").df()
-        frame = frame.merge(actual, on="customer_id", how="left").merge(status, on="customer_id", how="left")
-        frame = frame.sort_values("customer_id", ignore_index=True)  # sums independent of scan order
-        frame["orders"] = frame.orders.fillna(0)
+        ).aggregate("customer_id, count(*) as orders", "customer_id")
+        status = churn.filter(f"month_end = DATE '{month_end}'").select("customer_id, status")
+        # joined in DuckDB, in a fixed order: sums independent of scan order
+        frame = (rfm.filter(f"month_end = DATE '{month_end}'")
+                 .join(actual, "customer_id", how="left").join(status, "customer_id", how="left")
+                 .order("customer_id").df())
+        orders = frame.orders.fillna(0).to_numpy(float)
         x, t_x, age = clv.rfm_arrays(frame, time_unit)
         days = (pd.Timestamp(horizon_end) - pd.Timestamp(month_end)).days
         expected = clv.expected_purchases(bg, days / clv.DAYS_PER_UNIT[time_unit], x, t_x, age)
         alive = clv.p_alive(bg, x, t_x, age)
-        no_order = frame.orders.to_numpy() == 0
+        no_order = orders == 0
         rows.append({
             "calibration_month_end": month_end, "horizon_months": horizon, "horizon_end": horizon_end,
             "n_customers": len(frame), "n_without_order": int(no_order.sum()),
-            "actual_orders": float(frame.orders.sum()), "expected_orders": float(expected.sum()),
-            "mae_expected_orders": float(np.mean(np.abs(expected - frame.orders))),
-            "bias_expected_orders": float(np.mean(expected - frame.orders)),
+            "actual_orders": float(orders.sum()), "expected_orders": float(expected.sum()),
+            "mae_expected_orders": float(np.mean(np.abs(expected - orders))),
+            "bias_expected_orders": float(np.mean(expected - orders)),
             "auc_p_alive": auc(1 - alive, no_order),
             # BG/NBD gives one-time buyers p_alive = 1; their low expected orders still rank them
             "auc_expected_orders": auc(-expected, no_order),
