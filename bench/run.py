@@ -211,8 +211,8 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
         "Great Expectations gate + the latest report; each phase is its own process, peak memory is "
         "the largest of them. The incremental build is `kam build` after `kam data --append-month` "
         "(copy of the published warehouse, dbt build of the months rebuilt, validation of those "
-        "months, publish) plus the report. Model times inside dbt build are dbt's own per-model timings (2 threads "
-        "overlap). The dbt overhead is the wall time of `dbt run` of the SQL models (startup included) "
+        "months, publish) plus the report. Model times inside dbt build are dbt's own per-model timings (one model at "
+        "a time, the default DBT_THREADS=1). The dbt overhead is the wall time of `dbt run` of the SQL models (startup included) "
         "on a copy of the warehouse against the same compiled SQL run in one DuckDB session. The fit comparison uses the latest month's RFM "
         "summary: ours aggregated to distinct rows, lifetimes one row per customer."]
     return "\n".join(lines) + "\n"

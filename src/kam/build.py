@@ -42,6 +42,7 @@ def dbt(args: list[str], env: dict[str, str]) -> None:
 
 def dbt_env(raw_dir: Path, database: Path) -> dict[str, str]:
     env = dict(os.environ)
+    env.setdefault("DUCKDB_THREADS", str(os.cpu_count() or 1))
     env.update({
         "RAW_DIR": str(raw_dir.resolve()),
         "DBT_DUCKDB_PATH": str(database.resolve()),
