@@ -64,11 +64,22 @@ accounts as (
 ),
 
 by_dimension as (
-    {%- for name in dimensions %}
+    -- one grouping of the accounts for every dimension and the reasons (grouping sets): a union
+    -- of one query per dimension computed the three-way join of the accounts six times
     select
         month_end,
-        '{{ name }}' as dimension,
-        dimension_{{ name }} as dimension_value,
+        case
+            {%- for name in dimensions %}
+            when grouping(dimension_{{ name }}) = 0 then '{{ name }}'
+            {%- endfor %}
+            else 'churn_reason'
+        end as dimension,
+        case
+            {%- for name in dimensions %}
+            when grouping(dimension_{{ name }}) = 0 then dimension_{{ name }}
+            {%- endfor %}
+            else churn_reason_code
+        end as dimension_value,
         cast(sum(case when is_in_base then 1 else 0 end) as bigint) as n_accounts_start,
         cast(sum(case when is_in_base and is_churn_event then 1 else 0 end) as bigint) as n_churned,
         sum(case when is_in_base then revenue_12m_start else 0 end) as revenue_12m_start,
@@ -79,34 +90,26 @@ by_dimension as (
             as cohort_revenue_12m_capped,
         sum(case when revenue_12m_year_ago > 0 then revenue_12m_year_ago end) as cohort_revenue_12m_year_ago
     from accounts
-    group by 1, 2, 3
-    union all
-    {%- endfor %}
-    -- why: each reason's churned accounts against the whole base
-    select
-        month_end,
-        'churn_reason' as dimension,
-        churn_reason_code as dimension_value,
-        0 as n_accounts_start,
-        cast(count(*) as bigint) as n_churned,
-        0 as revenue_12m_start,
-        sum(revenue_12m_start) as revenue_12m_churned,
-        null, null, null
-    from accounts
-    where is_in_base and is_churn_event
-    group by 1, 2, 3
-),
-
-month_totals as (
-    select month_end, n_accounts_start, n_churned, revenue_12m_start
-    from by_dimension
-    where dimension = 'all'
+    group by grouping sets (
+        {%- for name in dimensions %}
+        (month_end, dimension_{{ name }}),
+        {%- endfor %}
+        -- why: each reason's churned accounts, measured against the whole base below
+        (month_end, churn_reason_code)
+    )
 ),
 
 based as (
-    -- churn_reason rows are measured against the month's whole base
     select
-        by_dimension.*,
+        by_dimension.month_end,
+        by_dimension.dimension,
+        by_dimension.dimension_value,
+        by_dimension.n_churned,
+        by_dimension.revenue_12m_churned,
+        by_dimension.cohort_revenue_12m,
+        by_dimension.cohort_revenue_12m_capped,
+        by_dimension.cohort_revenue_12m_year_ago,
+        -- a reason's rows are measured against the month's whole base (its 'all' row)
         case when by_dimension.dimension = 'churn_reason' then month_totals.n_accounts_start
             else by_dimension.n_accounts_start end as base_accounts,
         case when by_dimension.dimension = 'churn_reason' then month_totals.revenue_12m_start
@@ -114,8 +117,11 @@ based as (
         month_totals.n_churned as month_churned,
         months.has_two_years
     from by_dimension
-    inner join month_totals on by_dimension.month_end = month_totals.month_end
+    inner join by_dimension as month_totals
+        on by_dimension.month_end = month_totals.month_end and month_totals.dimension = 'all'
     inner join months on by_dimension.month_end = months.month_end
+    -- a reason's group holds every account with that code; only its churned ones count
+    where by_dimension.dimension <> 'churn_reason' or by_dimension.n_churned > 0
 ),
 
 final as (
@@ -130,10 +136,10 @@ final as (
         {{ money('base_revenue_12m') }} as revenue_12m_start,
         {{ money('revenue_12m_churned') }} as revenue_12m_churned,
         cast(revenue_12m_churned as double) / nullif(base_revenue_12m, 0) as revenue_churn_rate,
-        case when has_two_years then
+        case when has_two_years and dimension <> 'churn_reason' then
             cast(cohort_revenue_12m as double) / nullif(cohort_revenue_12m_year_ago, 0)
         end as net_revenue_retention,
-        case when has_two_years then
+        case when has_two_years and dimension <> 'churn_reason' then
             cast(cohort_revenue_12m_capped as double) / nullif(cohort_revenue_12m_year_ago, 0)
         end as gross_revenue_retention
     from based
