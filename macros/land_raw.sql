@@ -104,6 +104,15 @@ inner join file_stamps on numbered._source_file = file_stamps._source_file
 {%- endmacro %}
 
 
+{% macro default__not_materialized() %}{% endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    {#- the files are read once per use of raw_rows: DuckDB would otherwise hold every row read,
+        which at scale spills to disk and took longer than reading again (typed Parquet) -#}
+    not materialized
+{%- endmacro %}
+
+
 {% macro raw_row_hash(source_relation) -%}
     {#- a hash of a raw row as read (its contract columns' values and the text where that is not
         their value's; not the file it came from), stored when the row lands -#}

@@ -1,6 +1,6 @@
 -- Each customer month with its own activity and trailing sums, using only what happened
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
--- Incremental: only the months rebuilt are joined from the four monthly aggregates (tables
+-- Incremental: only the months rebuilt are grouped from the four monthly aggregates (tables
 -- rebuilt by month too). Their trailing sums add up the 11 months before them as this table
 -- stored them (a join and a grouping: a window over all twelve months cost twice as much at a
 -- million customers), and the to-date totals continue from its row for the month before the
@@ -21,17 +21,22 @@ customers as (
     select * from {{ ref('stg_raw__customers') }}
 ),
 
-{#- each monthly aggregate (one row per customer month it has activity in) and its columns -#}
+{#- each monthly aggregate's columns and how the stacked rows combine them (one row per
+    customer month in each, so any of sum / min / max gives its value) -#}
 {%- set aggregates = {
-    'int_orders_aggregated_to_customer_months': [
-        'n_orders', 'revenue', 'gross_profit', 'first_order_date', 'last_order_date'],
-    'int_payments_aggregated_to_customer_months': [
-        'receivable_change', 'overdue_change', 'n_invoices_due', 'n_invoices_paid_on_time'],
-    'int_contacts_aggregated_to_customer_months': [
-        'n_contacts', 'n_visits', 'n_calls', 'n_complaints', 'n_complaints_due',
-        'n_complaints_followed_up', 'last_contact_date', 'last_complaint_date'],
-    'int_surveys_aggregated_to_customer_months': [
-        'n_responses', 'last_relationship_survey_date', 'last_exit_survey_date', 'last_exit_reason_code'],
+    'int_orders_aggregated_to_customer_months': {
+        'n_orders': 'sum', 'revenue': 'sum', 'gross_profit': 'sum',
+        'first_order_date': 'min', 'last_order_date': 'max'},
+    'int_payments_aggregated_to_customer_months': {
+        'receivable_change': 'sum', 'overdue_change': 'sum',
+        'n_invoices_due': 'sum', 'n_invoices_paid_on_time': 'sum'},
+    'int_contacts_aggregated_to_customer_months': {
+        'n_contacts': 'sum', 'n_visits': 'sum', 'n_calls': 'sum', 'n_complaints': 'sum',
+        'n_complaints_due': 'sum', 'n_complaints_followed_up': 'sum',
+        'last_contact_date': 'max', 'last_complaint_date': 'max'},
+    'int_surveys_aggregated_to_customer_months': {
+        'n_responses': 'sum', 'last_relationship_survey_date': 'max',
+        'last_exit_survey_date': 'max', 'last_exit_reason_code': 'max'},
 } %}
 {#- the trailing sums: [column, monthly value summed ('1': months counted), months, type]; the
     monthly values are kept in this table under the same names -#}
@@ -60,25 +65,33 @@ customers as (
         (money(window_sum) if type == 'money' else 'cast(' ~ window_sum ~ ' as bigint)')}) %}
 {%- endfor %}
 
-activity as {{ adapter.dispatch('materialized', 'kam')() }} (
-    -- the spine with the four aggregates joined on: at a million customers 27 s, where stacking
-    -- them and grouping by customer month took 100 s. Computed apart from the rest: the four
-    -- joins' hash tables together with the windows below ran out of memory at 6 GB
-    select
-        customer_months.customer_id,
-        customer_months.month_end,
-        customer_months.month_start,
-        false as is_looked_back
-        {%- for model, columns in aggregates.items() %}{% for column in columns %},
-        {{ model }}.{{ column }}
-        {%- endfor %}{% endfor %}
+stacked as (
+    -- the spine and the four aggregates stacked, to be grouped by customer month: a grouping
+    -- spills to disk, where joining the four large aggregates at once ran out of memory
+    select customer_id, month_end, month_start, 1 as is_in_spine
+        {%- for columns in aggregates.values() %}{% for column in columns %}, null as {{ column }}{% endfor %}{% endfor %}
     from customer_months
-    {%- for model in aggregates %}
-    left join {{ ref(model) }} as {{ model }}
-        on customer_months.customer_id = {{ model }}.customer_id
-        and customer_months.month_end = {{ model }}.month_end
-        and {{ is_month_rebuilt(model ~ '.month_end') }}
+    {%- for model, columns in aggregates.items() %}
+    union all
+    select customer_id, month_end, null, 0
+        {%- for other, other_columns in aggregates.items() %}{% for column in other_columns %}, {{ column if other == model else 'null' }}{% endfor %}{% endfor %}
+    from {{ ref(model) }}
+    where {{ is_month_rebuilt('month_end') }}
     {%- endfor %}
+),
+
+activity as (
+    select
+        customer_id,
+        month_end,
+        max(month_start) as month_start,
+        false as is_looked_back
+        {%- for columns in aggregates.values() %}{% for column, how in columns.items() %},
+        {{ how }}({{ column }}) as {{ column }}
+        {%- endfor %}{% endfor %}
+    from stacked
+    group by customer_id, month_end
+    having max(is_in_spine) = 1
     {%- if is_incremental() %}
     union all
     -- the 11 months before the first rebuilt, as stored, for the trailing sums only
