@@ -1,19 +1,39 @@
 -- The months the marts cover: from the first order's month to the last complete month of
 -- data. A month is complete once the data's last event falls in an earlier calendar month
--- than the build's, or explicitly with the var as_of_month_end. A table: finding the bounds
--- reads every staged row, and many models and tests ask for the months.
+-- than the build's, or explicitly with the var as_of_month_end. A table: many models and
+-- tests ask for the months.
 {{ config(materialized='table') }}
+{%- set event_dates = {'orders': 'order_date', 'contacts': 'cast(contact_date as date)', 'surveys': 'survey_date'} %}
 
-with orders as (
-    select order_date as event_date from {{ ref('stg_raw__orders') }}
+with quarantined as (
+    select entity, source_file, source_row from {{ ref('stg_raw__quarantined_rows') }}
+),
+
+{%- for entity, event_date in event_dates.items() %}
+
+staged_{{ entity }} as (
+    -- the staged rows' dates: the landed rows but the few quarantined ones. Reading the staged
+    -- view would check every row again (4 s at 1M customers); a left join, since `not exists`
+    -- ran as a correlated join (17 s)
+    select {{ event_date }} as event_date
+    from {{ ref('landed_raw__' ~ entity) }} as landed
+    left join (select source_file, source_row from quarantined where entity = '{{ entity }}') as quarantined
+        on landed._source_file = quarantined.source_file
+        and landed._source_row = quarantined.source_row
+    where quarantined.source_row is null
+),
+{%- endfor %}
+
+orders as (
+    select event_date from staged_orders
 ),
 
 events as (
-    select event_date from orders
+    select event_date from staged_orders
     union all
-    select contact_date from {{ ref('stg_raw__contacts') }}
+    select event_date from staged_contacts
     union all
-    select survey_date from {{ ref('stg_raw__surveys') }}
+    select event_date from staged_surveys
 ),
 
 bounds as (
