@@ -111,7 +111,9 @@ def test_incremental_build_equals_full_rebuild_row_for_row(loads):
 def test_key_tests_after_an_incremental_build_check_the_rebuilt_rows_against_all(loads, tmp_path):
     # the incremental build's key tests look up only the rebuilt rows' keys: a rebuilt row that
     # repeats a kept row's key, a rebuilt month's duplicate customer month, or a rebuilt row of a
-    # customer not in dim_customers (a fact and a customer month) still fails them
+    # customer not in dim_customers (a fact and a customer month) still fails them; the
+    # accepted values are checked in the rebuilt month (a bad status there fails) and not in the
+    # months kept (a bad churn type in May, written after that month was checked, is not read)
     copy = tmp_path / "kam.duckdb"
     shutil.copyfile(loads["incremental"], copy)
     con = duckdb.connect(str(copy))
@@ -124,15 +126,21 @@ def test_key_tests_after_an_incremental_build_check_the_rebuilt_rows_against_all
                        where month_end = date '2026-10-31' limit 1""")
         con.execute("""insert into customer_value_monthly select * replace ('C-NOBODY' as customer_id)
                        from customer_value_monthly where month_end = date '2026-10-31' limit 1""")
+        con.execute("""insert into customer_churn_monthly select * replace ('bogus' as status)
+                       from customer_churn_monthly where month_end = date '2026-10-31' limit 1""")
+        con.execute("""insert into customer_churn_monthly select * replace ('bogus' as churn_type)
+                       from customer_churn_monthly where month_end = date '2026-05-31' limit 1""")
     finally:
         con.close()
     env = {**build.dbt_env(loads["raw"], copy), "DBT_TARGET_PATH": str(tmp_path / "target")}
     subprocess.run([str(Path(sys.executable).with_name("dbt")), "test", "--select",
                     "fct_orders,test_name:unique_fact_key customer_tier_monthly,test_name:unique_combination "
-                    "fct_orders,test_name:relationships_rebuilt customer_value_monthly,test_name:relationships_rebuilt"],
+                    "fct_orders,test_name:relationships_rebuilt customer_value_monthly,test_name:relationships_rebuilt "
+                    "customer_churn_monthly,test_name:accepted_values_rebuilt"],
                    cwd=warehouse.PROJECT_DIR, env=env, stdout=subprocess.DEVNULL)
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     assert sorted((r["unique_id"].split(".")[2].split("_")[:2], r["status"], r["failures"]) for r in results) == [
+        (["accepted", "values"], "fail", 1), (["accepted", "values"], "pass", 0),
         (["relationships", "rebuilt"], "fail", 1), (["relationships", "rebuilt"], "fail", 1),
         (["unique", "combination"], "fail", 1), (["unique", "fact"], "fail", 1)]
 
