@@ -4,8 +4,8 @@ Suites live as JSON in expectations/gx/expectations/, one per target. Each suite
 ``meta.kam`` says what it validates: ``query``, the SQL that produces the rows, and optionally
 ``batch_by``, a month column to validate in batches of whole months (at most BATCH_ROWS rows a
 batch), so memory stays flat as the data grows. GX's SQL datasource fails on DuckDB, so rows
-reach GX as pandas dataframes through a checkpoint per suite (committed under
-expectations/gx/checkpoints/). A failed ``critical`` expectation fails the gate; ``warning``
+reach GX as pandas dataframes through each suite's checkpoint's validation definition
+(committed under expectations/gx/checkpoints/ and validation_definitions/). A failed ``critical`` expectation fails the gate; ``warning``
 ones are reported and kept in the results and Data Docs (expectations/gx/uncommitted/).
 """
 
@@ -207,17 +207,25 @@ def validate(warehouse: Path, months: list[dt.date] | None = None, quiet: bool =
             checkpoint = _checkpoint(context, name)
             started = time.monotonic()
             n_batches = 0
+            batched = bool(meta.get("batch_by"))
             for label, frame in _batches(con, query, meta.get("batch_by"), months):
                 n_batches += 1
-                result = checkpoint.run(batch_parameters={"dataframe": frame},
-                                        expectation_parameters=parameters)
-                for run in result.run_results.values():
-                    for outcome in run.results:
-                        if not outcome.success:
-                            config = outcome.expectation_config
-                            severity = getattr(config.severity, "value", str(config.severity))
-                            findings.append(Finding(name, label, severity, _describe(config),
-                                                    _observed(outcome)))
+                # a month batch is first checked pass or fail only; GX's SUMMARY (observed values
+                # and examples, for which it finds each expectation's unexpected values and their
+                # rows too) only for a batch that fails something. The checkpoint's validation
+                # definition runs directly: the checkpoint's own result format is its stored one.
+                run = checkpoint.validation_definitions[0].run
+                arguments = {"checkpoint_id": checkpoint.id, "batch_parameters": {"dataframe": frame},
+                             "expectation_parameters": parameters}
+                result = run(**arguments, result_format="BOOLEAN_ONLY" if batched else "SUMMARY")
+                if batched and not result.success:
+                    result = run(**arguments, result_format="SUMMARY")
+                for outcome in result.results:
+                    if not outcome.success:
+                        config = outcome.expectation_config
+                        severity = getattr(config.severity, "value", str(config.severity))
+                        findings.append(Finding(name, label, severity, _describe(config),
+                                                _observed(outcome)))
             if not quiet:
                 print(f"[kam] validated {name} ({n_batches} batch{'es' * (n_batches != 1)}, "
                       f"{time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
