@@ -64,6 +64,23 @@ def test_a_filter_narrows_every_number(con, month):
         assert 0 < east.this_month[metric] < whole.this_month[metric]
 
 
+def test_churn_by_dimension_from_the_mart_equals_the_accounts_counted(con, month):
+    # the whole book reads churn_rates_monthly; counting the accounts (as a filtered report does)
+    # gives the same rows
+    scope = report.check_parameters(con, month)
+    from_mart = report.churn_by(con, scope)
+    counted = report._churn_by_accounts(con, scope)
+    for dimension, frame in from_mart.items():
+        expected = counted[counted.dimension == dimension].set_index("dimension_value")
+        got = frame.set_index(dimension)
+        assert len(got) == len(expected) > 1
+        assert (got.account_months == expected.account_months.reindex(got.index)).all()
+        assert (got.churned == expected.churned.reindex(got.index)).all()
+        assert got.churned.sum() > 0
+    east = report.churn_by(con, report.check_parameters(con, month, region="east"))["industry"]
+    assert 0 < east.account_months.sum() < from_mart["industry"].account_months.sum()
+
+
 def _headline_from_html(html: str) -> dict[tuple[str, str], float | None]:
     cells = re.findall(r'data-metric="(\w+)" data-period="(\w+)" data-value="([^"]*)"', html)
     return {(m, p): (float(v) if v else None) for m, p, v in cells}

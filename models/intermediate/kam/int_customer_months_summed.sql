@@ -68,12 +68,12 @@ customers as (
 stacked as (
     -- the spine and the four aggregates stacked, to be grouped by customer month: a grouping
     -- spills to disk, where joining the four large aggregates at once ran out of memory
-    select customer_id, month_end, month_start, 1 as is_in_spine
+    select customer_id, month_end, month_start, first_full_payment_date, 1 as is_in_spine
         {%- for columns in aggregates.values() %}{% for column in columns %}, null as {{ column }}{% endfor %}{% endfor %}
     from customer_months
     {%- for model, columns in aggregates.items() %}
     union all
-    select customer_id, month_end, null, 0
+    select customer_id, month_end, null, null, 0
         {%- for other, other_columns in aggregates.items() %}{% for column in other_columns %}, {{ column if other == model else 'null' }}{% endfor %}{% endfor %}
     from {{ ref(model) }}
     where {{ is_month_rebuilt('month_end') }}
@@ -85,6 +85,7 @@ activity as (
         customer_id,
         month_end,
         max(month_start) as month_start,
+        max(first_full_payment_date) as first_full_payment_date,
         false as is_looked_back
         {%- for columns in aggregates.values() %}{% for column, how in columns.items() %},
         {{ how }}({{ column }}) as {{ column }}
@@ -95,22 +96,12 @@ activity as (
     {%- if is_incremental() %}
     union all
     -- the 11 months before the first rebuilt, as stored, for the trailing sums only
-    select customer_id, month_end, month_start, true
+    select customer_id, month_end, month_start, null, true
         {%- for columns in aggregates.values() %}{% for column in columns %}, {{ column if column in trailing_inputs else 'null' }}{% endfor %}{% endfor %}
     from {{ this }}
     where month_end >= {{ first_month_rebuilt(lookback_months=11) }}
         and month_end < {{ first_month_rebuilt() }}
     {%- endif %}
-),
-
-first_full_payments as (
-    -- the methodology's "signed": contract and first payment received in full
-    select
-        customer_id,
-        min(case when has_payment_terms then paid_date else order_date end) as first_full_payment_date
-    from {{ ref('fct_orders') }}
-    where is_completed and (is_paid_in_full or not has_payment_terms)
-    group by customer_id
 ),
 
 joined as (
@@ -123,8 +114,8 @@ joined as (
         customers.is_reference_account,
         customers.signed_date,
         -- as known at the month end, like every column here
-        case when first_full_payments.first_full_payment_date <= activity.month_end
-            then first_full_payments.first_full_payment_date end as first_full_payment_date,
+        case when activity.first_full_payment_date <= activity.month_end
+            then activity.first_full_payment_date end as first_full_payment_date,
         cast(coalesce(activity.n_orders, 0) as bigint) as n_orders,
         {{ money('coalesce(activity.revenue, 0)') }} as revenue,
         {{ money('coalesce(activity.gross_profit, 0)') }} as gross_profit,
@@ -148,7 +139,6 @@ joined as (
         activity.last_exit_reason_code as last_exit_reason_code_in_month
     from activity
     inner join customers on activity.customer_id = customers.customer_id
-    left join first_full_payments on activity.customer_id = first_full_payments.customer_id
 ),
 
 {%- if is_incremental() %}
