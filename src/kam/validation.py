@@ -119,25 +119,31 @@ def _columns_used(suite: dict, available: list[str]) -> list[str]:
 
 
 def _frame(con, query: str, params=None):
-    import pandas as pd
+    """The rows as a dataframe in the types GX checks fastest. Through Arrow, as DuckDB's own
+    conversion turns strings into Python objects first (0.6 s of 0.75 s for a month of the
+    staged orders at a million customers; 0.2 s this way)."""
+    import pyarrow as pa
 
-    frame = con.execute(query, params).df()
-    # GX compares a datetime64[ns] column with the date parameters in one vectorised step and
-    # any other unit value by value in Python (seconds per million rows); a column with dates
-    # outside the ns range (years before 1678 or after 2261) keeps its unit and the slow path
-    for column in frame.columns:
-        dtype = frame[column].dtype
-        # likewise its between-check is vectorised for numpy int64 and float64 only, and runs
-        # value by value in Python for pandas' nullable integers (0.8 s a column per million
-        # rows): integers become int64, or float64 (exact below 2**53) where a value is null
-        if pd.api.types.is_integer_dtype(dtype) and dtype != "int64":
-            frame[column] = frame[column].astype("float64" if frame[column].hasnans else "int64")
-        if column.endswith("_date") and str(frame[column].dtype).startswith("datetime64"):
+    reader = con.execute(query, params).arrow()
+    table = reader.read_all() if hasattr(reader, "read_all") else reader
+    columns = []
+    for field, column in zip(table.schema, table.columns):
+        # GX vectorises its range checks for numpy int64 and float64 only (value by value in
+        # Python otherwise, 0.8 s a column per million rows): integers go as int64 (float64
+        # where a value is null, exact below 2**53) and decimals as float64, as pandas does
+        if pa.types.is_integer(field.type):
+            column = column.cast(pa.int64())
+        elif pa.types.is_decimal(field.type):
+            column = column.cast(pa.float64())
+        elif pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+            # likewise dates as datetime64[ns]; dates outside its range (years before 1678 or
+            # after 2261) as datetime64[us], which GX compares value by value
             try:
-                frame[column] = frame[column].astype("datetime64[ns]")
-            except (OverflowError, ValueError):
-                pass
-    return frame
+                column = column.cast(pa.timestamp("ns"))
+            except pa.ArrowInvalid:
+                column = column.cast(pa.timestamp("us"))
+        columns.append(column)
+    return pa.table(columns, names=table.column_names).to_pandas()
 
 
 def _batches(con, query: str, batch_by: str | None, months: list[dt.date] | None):
