@@ -6,10 +6,6 @@ with customer_months as (
     where {{ is_month_rebuilt('month_end', lookback_months=2) }}
 ),
 
-value as (
-    select * from {{ ref('customer_value_monthly') }}
-),
-
 order_days as (
     select * from {{ ref('int_order_days_gapped') }}
 ),
@@ -23,6 +19,21 @@ predictions as (
     where {{ is_month_rebuilt('month_end') }}
 ),
 
+{%- if is_incremental() %}
+
+previous as (
+    -- the trailing values at the last order as of the month before the first month read: a
+    -- window over the months read continues from them, where a join to the value mart at each
+    -- account's last order month read all its months (29M rows at 1M customers)
+    select
+        customer_id as previous_customer_id,
+        revenue_12m_at_last_order as previous_revenue_12m_at_last_order,
+        gross_profit_12m_at_last_order as previous_gross_profit_12m_at_last_order
+    from {{ this }}
+    where month_end = {{ first_month_rebuilt(lookback_months=3) }}
+),
+{%- endif %}
+
 rhythm as (
     select
         customer_months.customer_id,
@@ -33,6 +44,8 @@ rhythm as (
         customer_months.last_exit_survey_date,
         customer_months.last_exit_reason_code,
         customer_months.last_complaint_date,
+        customer_months.revenue_12m,
+        customer_months.gross_profit_12m,
         cast({{ dbt.last_day('customer_months.last_order_date', 'month') }} as date) as last_order_month_end,
         {{ dbt.datediff('customer_months.last_order_date', 'customer_months.month_end', 'day') }}
             as days_since_last_order,
@@ -41,10 +54,17 @@ rhythm as (
             when order_days.n_order_days_to_date >= {{ var('churn_min_orders') }} then order_days.usual_gap_days
             else {{ var('churn_default_gap_days') }}
         end as expected_gap_days
+        {%- if is_incremental() %},
+        previous.previous_revenue_12m_at_last_order,
+        previous.previous_gross_profit_12m_at_last_order
+        {%- endif %}
     from customer_months
     left join order_days
         on customer_months.customer_id = order_days.customer_id
         and customer_months.last_order_date = order_days.order_date
+    {%- if is_incremental() %}
+    left join previous on customer_months.customer_id = previous.previous_customer_id
+    {%- endif %}
 ),
 
 assessed as (
@@ -75,7 +95,12 @@ statused as (
                 and lag(gap_status) over customer_months = 'churned' then 'reactivated'
             else gap_status
         end as status,
-        lag(gap_status) over customer_months as previous_gap_status
+        lag(gap_status) over customer_months as previous_gap_status,
+        -- the trailing 12 months at the last order's month (the last month with orders)
+        {{ carried('last_value(case when n_orders > 0 then revenue_12m end ignore nulls) over customer_months',
+            'revenue_12m_at_last_order', 'last') }} as revenue_12m_at_last_order,
+        {{ carried('last_value(case when n_orders > 0 then gross_profit_12m end ignore nulls) over customer_months',
+            'gross_profit_12m_at_last_order', 'last') }} as gross_profit_12m_at_last_order
     from assessed
     window customer_months as (partition by customer_id order by month_end)
 ),
@@ -104,13 +129,12 @@ final as (
                     {{ dbt.dateadd('day', -90, 'statused.last_order_date') }} then 'complaint' end,
                 'unknown')
         end as churn_reason_code,
+        statused.revenue_12m_at_last_order,
+        statused.gross_profit_12m_at_last_order,
         -- what the account brought in its last 12 active months
-        case when statused.status = 'churned' then lost.revenue_12m end as revenue_lost_12m,
-        case when statused.status = 'churned' then lost.gross_profit_12m end as gross_profit_lost_12m
+        case when statused.status = 'churned' then statused.revenue_12m_at_last_order end as revenue_lost_12m,
+        case when statused.status = 'churned' then statused.gross_profit_12m_at_last_order end as gross_profit_lost_12m
     from statused
-    left join value as lost
-        on statused.customer_id = lost.customer_id
-        and lost.month_end = statused.last_order_month_end
 ),
 
 typed as (
