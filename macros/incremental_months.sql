@@ -15,6 +15,12 @@
 {%- endmacro %}
 
 
+{% macro last_month_rebuilt(lookback_months=0) -%}
+    {#- the last month this build recomputes (the last reporting month), minus lookback_months -#}
+    {{ build_months_date(dbt.last_day(dbt.dateadd('month', -lookback_months, 'max(month_end)'), 'month')) }}
+{%- endmacro %}
+
+
 {% macro build_months_date(expression) -%}
     {#- a date aggregated from int_build_months (built earlier in this run), as a literal when the
         model runs: a filter on a literal reaches the table scan below a view's joins and uses

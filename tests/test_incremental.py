@@ -167,6 +167,24 @@ def test_changed_old_rows_rebuild_from_their_month_and_still_equal_a_full_rebuil
     assert _differences(loads["full"], root / "full-after-change" / "kam.duckdb")["fct_orders"] == (1, 1)
 
 
+def test_a_rebuild_longer_than_the_trailing_windows_still_equals_a_full_rebuild(loads):
+    # a correction 20 months back: the months rebuilt outlast the 12-month window, so the value
+    # leaving a rebuilt month's trailing sums comes from an earlier month rebuilt, not a stored one
+    raw, root = loads["raw"], loads["root"]
+    path = next((raw / "orders" / "2025-03").glob("*.csv"))
+    orders = pd.read_csv(path, dtype=str, keep_default_na=False)
+    completed = orders.index[orders.status == "completed"][:3]
+    orders.loc[completed, "revenue"] = [str(round(float(v) + 500, 2)) for v in orders.loc[completed, "revenue"]]
+    orders.to_csv(path, index=False)
+
+    assert _build(raw, loads["incremental"]) == "incremental"
+    assert query(loads["incremental"], "select first_month_rebuilt, n_months_rebuilt from kam_build_info")[0] == \
+        (dt.date(2025, 3, 31), 20)
+    assert _build(raw, root / "full-long" / "kam.duckdb", full=True) == "full"
+    differences = _differences(loads["incremental"], root / "full-long" / "kam.duckdb")
+    assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
+
+
 def test_a_customer_arriving_after_its_contacts_rebuilds_from_their_month(loads):
     raw, root = loads["raw"], loads["root"]
     # a June visit to an account the CRM exports only later: quarantined as an unknown customer

@@ -1,10 +1,11 @@
 -- Each customer month with its own activity and trailing sums, using only what happened
 -- up to that month's end (the spine is dense, so "11 preceding rows" is 12 months).
 -- Incremental: only the months rebuilt are grouped from the four monthly aggregates (tables
--- rebuilt by month too). Their trailing sums add up the 11 months before them as this table
--- stored them (a join and a grouping: a window over all twelve months cost twice as much at a
--- million customers), and the to-date totals continue from its row for the month before the
--- first.
+-- rebuilt by month too). Their to-date totals and trailing sums continue from this table's row
+-- for the month before the first: a w-month sum is the month before's, plus the month's value,
+-- less the value of the month w months back, which comes from the months rebuilt or, before
+-- them, from this table (one stored month read per window length in a one-month build, where
+-- adding up the 11 months before read ten times as many rows).
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
 {%- set to_date_columns = [
     "lifetime_orders", "lifetime_revenue", "lifetime_gross_profit", "first_order_date", "last_order_date",
@@ -50,19 +51,14 @@ customers as (
     ['n_visits_3m', 'n_visits', 3, 'bigint'],
 ] %}
 {%- set trailing_inputs = trailing_sums | map(attribute=1) | reject('equalto', '1') | list %}
-{#- each trailing sum as the final select writes it: the window's (full build) or the one
-    trailing_sums added up (incremental); and as trailing_sums adds it up -#}
+{%- set trailing_months = trailing_sums | map(attribute=2) | unique | list %}
+{#- each trailing sum as the final select writes it: a window over the months (full build), or
+    the month before's sum carried on by the changes (incremental) -#}
 {%- set trailing = {} %}
-{%- set joined_trailing = {} %}
 {%- for name, value, months, type in trailing_sums %}
-    {%- set in_window = 'window_month.' ~ value if value != '1' else '1' %}
-    {#- the join reads 12 months; a shorter sum keeps its own -#}
-    {%- set joined_sum = 'sum(' ~ in_window ~ ')' if months == 12 else 'sum(case when window_month.month_end > '
-        ~ dbt.last_day(dbt.dateadd('month', -months, 'rebuilt.month_end'), 'month') ~ ' then ' ~ in_window ~ ' end)' %}
-    {%- set window_sum = 'sum(' ~ value ~ ') over trailing_' ~ months %}
-    {%- do joined_trailing.update({name: money(joined_sum) if type == 'money' else 'cast(' ~ joined_sum ~ ' as bigint)'}) %}
-    {%- do trailing.update({name: 'trailing_sums.' ~ name if is_incremental() else
-        (money(window_sum) if type == 'money' else 'cast(' ~ window_sum ~ ' as bigint)')}) %}
+    {%- set sum = carried('sum(change_in_' ~ name ~ ') over to_date', name, 'sum') if is_incremental()
+        else 'sum(' ~ value ~ ') over trailing_' ~ months %}
+    {%- do trailing.update({name: money(sum) if type == 'money' else 'cast(' ~ sum ~ ' as bigint)'}) %}
 {%- endfor %}
 
 stacked as (
@@ -85,23 +81,13 @@ activity as (
         customer_id,
         month_end,
         max(month_start) as month_start,
-        max(first_full_payment_date) as first_full_payment_date,
-        false as is_looked_back
+        max(first_full_payment_date) as first_full_payment_date
         {%- for columns in aggregates.values() %}{% for column, how in columns.items() %},
         {{ how }}({{ column }}) as {{ column }}
         {%- endfor %}{% endfor %}
     from stacked
     group by customer_id, month_end
     having max(is_in_spine) = 1
-    {%- if is_incremental() %}
-    union all
-    -- the 11 months before the first rebuilt, as stored, for the trailing sums only
-    select customer_id, month_end, month_start, null, true
-        {%- for columns in aggregates.values() %}{% for column in columns %}, {{ column if column in trailing_inputs else 'null' }}{% endfor %}{% endfor %}
-    from {{ this }}
-    where month_end >= {{ first_month_rebuilt(lookback_months=11) }}
-        and month_end < {{ first_month_rebuilt() }}
-    {%- endif %}
 ),
 
 joined as (
@@ -109,7 +95,6 @@ joined as (
         activity.customer_id,
         activity.month_start,
         activity.month_end,
-        activity.is_looked_back,
         customers.account_manager,
         customers.is_reference_account,
         customers.signed_date,
@@ -143,28 +128,43 @@ joined as (
 
 {%- if is_incremental() %}
 
-trailing_sums as (
-    -- each rebuilt month's trailing sums over the months up to it (the looked-back ones too)
+{%- for months in trailing_months %}
+
+leaving_{{ months }} as (
+    -- the stored months whose values leave the {{ months }}-month sum of a month rebuilt
+    select customer_id, month_end, {{ trailing_inputs | join(', ') }}
+    from {{ this }}
+    where month_end >= {{ first_month_rebuilt(lookback_months=months) }}
+        and month_end <= {{ last_month_rebuilt(lookback_months=months) }}
+        and month_end < {{ first_month_rebuilt() }}
+),
+{%- endfor %}
+
+changes as (
+    -- how much each trailing sum changes from the month before: the month's value comes in,
+    -- the value of the month the window leaves goes out (a month rebuilt, else a stored one)
     select
-        rebuilt.customer_id as trailing_customer_id,
-        rebuilt.month_end as trailing_month_end
-        {%- for name, expression in joined_trailing.items() %},
-        {{ expression }} as {{ name }}
+        joined.*
+        {%- for name, value, months, type in trailing_sums %}
+        {%- set leaving = 'lag(' ~ ('joined.' ~ value if value != '1' else '1') ~ ', ' ~ months ~ ') over customer_order' %}
+        {%- set stored = ('case when leaving_' ~ months ~ '.customer_id is not null then 1 end') if value == '1'
+            else 'leaving_' ~ months ~ '.' ~ value %},
+        {{ 'joined.' ~ value if value != '1' else '1' }} - coalesce({{ leaving }}, {{ stored }}, 0) as change_in_{{ name }}
         {%- endfor %}
-    from joined as rebuilt
-    inner join joined as window_month
-        on window_month.customer_id = rebuilt.customer_id
-        and window_month.month_end <= rebuilt.month_end
-        and window_month.month_end > {{ dbt.last_day(dbt.dateadd('month', -12, 'rebuilt.month_end'), 'month') }}
-    where not rebuilt.is_looked_back
-    group by rebuilt.customer_id, rebuilt.month_end
+    from joined
+    {%- for months in trailing_months %}
+    left join leaving_{{ months }}
+        on joined.customer_id = leaving_{{ months }}.customer_id
+        and leaving_{{ months }}.month_end = {{ dbt.last_day(dbt.dateadd('month', -months, 'joined.month_end'), 'month') }}
+    {%- endfor %}
+    window customer_order as (partition by joined.customer_id order by joined.month_end)
 ),
 
 previous as (
-    -- the to-date totals as of the month before the first month rebuilt
+    -- the to-date totals and trailing sums as of the month before the first month rebuilt
     select
         customer_id as previous_customer_id,
-        {%- for column in to_date_columns %}
+        {%- for column in to_date_columns + trailing_sums | map(attribute=0) | list %}
         {{ column }} as previous_{{ column }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ this }}
@@ -213,12 +213,11 @@ final as (
         {{ carried('max(last_exit_survey_date_in_month) over to_date', 'last_exit_survey_date', 'max') }} as last_exit_survey_date,
         {{ carried('last_value(last_exit_reason_code_in_month ignore nulls) over to_date', 'last_exit_reason_code', 'last') }}
             as last_exit_reason_code
-    from joined
     {%- if is_incremental() %}
-    inner join trailing_sums
-        on joined.customer_id = trailing_sums.trailing_customer_id and joined.month_end = trailing_sums.trailing_month_end
+    from changes as joined
     left join previous on joined.customer_id = previous.previous_customer_id
-    where not joined.is_looked_back
+    {%- else %}
+    from joined
     {%- endif %}
     window
         to_date as (partition by joined.customer_id order by joined.month_end rows between unbounded preceding and current row)
