@@ -44,9 +44,14 @@ def model(dbt, session):
         for month_end in months:
             bg, bg_month = _last_good(params, "bgnbd", month_end)
             gg, _ = _last_good(params, "gamma_gamma", month_end)
-            frame = rfm.filter(f"month_end = DATE '{month_end}'").df()
+            month = rfm.filter(f"month_end = DATE '{month_end}'").select(
+                "customer_id, frequency, recency_days, age_days, monetary_value, lifetime_gross_margin"
+            ).arrow().read_all()
+            # the numbers to pandas, the ids kept as Arrow strings: made into Python objects and
+            # back they cost more than the predictions
+            frame = month.drop_columns(["customer_id"]).to_pandas()
             n = len(frame)
-            out = {"customer_id": frame.customer_id.to_numpy(), "month_end": [month_end] * n,
+            out = {"customer_id": month.column("customer_id").combine_chunks(), "month_end": [month_end] * n,
                    "p_alive": [None] * n, "expected_orders_90d": [None] * n,
                    "expected_avg_order_profit": [None] * n, "clv_12m": [None] * n,
                    "clv_params_month_end": [bg_month] * n}
