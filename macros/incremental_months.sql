@@ -21,6 +21,38 @@
 {%- endmacro %}
 
 
+{% macro one_month_rebuilt() -%}
+    {#- whether this incremental build recomputes exactly one month (a new month's load): a
+        window over each customer's months rebuilt then holds one row, and over_months gives
+        that row's value without the window, which would still sort every row (2-3 s a model
+        at 1M customers) -#}
+    {%- if not (is_incremental() and execute) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set query -%}
+    select count(*) from {{ ref('int_build_months') }} where is_rebuilt
+    {%- endset -%}
+    {{ return(run_query(query).columns[0].values()[0] == 1) }}
+{%- endmacro %}
+
+
+{% macro over_months(function, expression, window, one_month) -%}
+    {#- function(expression) over window, a window over each customer's months in order. When
+        one_month (one_month_rebuilt(): one row per customer), what it gives on that one row,
+        without the window: a running sum, min, max or last non-null value is the value itself,
+        a lag is null. -#}
+    {%- if one_month and function in ('sum', 'min', 'max', 'last_value') -%}
+        {{ expression }}
+    {%- elif one_month and function == 'lag' -%}
+        null
+    {%- elif function == 'last_value' -%}
+        last_value({{ expression }} ignore nulls) over {{ window }}
+    {%- else -%}
+        {{ function }}({{ expression }}) over {{ window }}
+    {%- endif -%}
+{%- endmacro %}
+
+
 {% macro build_months_date(expression) -%}
     {#- a date aggregated from int_build_months (built earlier in this run), as a literal when the
         model runs: a filter on a literal reaches the table scan below a view's joins and uses

@@ -1,13 +1,20 @@
 -- Which accounts are slipping away, which are gone, and why (non-contractual churn: judged
 -- against each account's own buying rhythm, confirmed by exit surveys).
+-- Incremental: the months rebuilt continue from this table's row for the month before them
+-- (its status, its last order's usual gap and trailing values), so no earlier month is read.
+{%- set one_month = one_month_rebuilt() %}
 with customer_months as (
-    -- status looks back two months (previous status, reactivation)
     select * from {{ ref('int_customer_months_summed') }}
-    where {{ is_month_rebuilt('month_end', lookback_months=2) }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 order_days as (
+    -- for the usual gap at each account's last order; an incremental build reads the days
+    -- after the months kept (an earlier last order's gap is the one stored the month before)
     select * from {{ ref('int_order_days_gapped') }}
+    {%- if is_incremental() %}
+    where order_date > {{ first_month_rebuilt(lookback_months=1) }}
+    {%- endif %}
 ),
 
 churn_reasons as (
@@ -22,15 +29,17 @@ predictions as (
 {%- if is_incremental() %}
 
 previous as (
-    -- the trailing values at the last order as of the month before the first month read: a
-    -- window over the months read continues from them, where a join to the value mart at each
-    -- account's last order month read all its months (29M rows at 1M customers)
+    -- the month before the first month rebuilt, as stored
     select
         customer_id as previous_customer_id,
+        status as previous_status,
+        -- reactivated is an active month after a churned one
+        case when status = 'reactivated' then 'active' else status end as previous_gap_status,
+        expected_gap_days as previous_expected_gap_days,
         revenue_12m_at_last_order as previous_revenue_12m_at_last_order,
         gross_profit_12m_at_last_order as previous_gross_profit_12m_at_last_order
     from {{ this }}
-    where month_end = {{ first_month_rebuilt(lookback_months=3) }}
+    where month_end = {{ first_month_rebuilt(lookback_months=1) }}
 ),
 {%- endif %}
 
@@ -51,10 +60,16 @@ rhythm as (
             as days_since_last_order,
         -- too few orders to know the account's rhythm: the policy default gap
         case
+            {%- if is_incremental() %}
+            when customer_months.last_order_date <= {{ first_month_rebuilt(lookback_months=1) }}
+                then previous.previous_expected_gap_days
+            {%- endif %}
             when order_days.n_order_days_to_date >= {{ var('churn_min_orders') }} then order_days.usual_gap_days
             else {{ var('churn_default_gap_days') }}
         end as expected_gap_days
         {%- if is_incremental() %},
+        previous.previous_status,
+        previous.previous_gap_status,
         previous.previous_revenue_12m_at_last_order,
         previous.previous_gross_profit_12m_at_last_order
         {%- endif %}
@@ -90,17 +105,17 @@ assessed as (
 statused as (
     select
         *,
+        {%- set prior_gap_status = carried(over_months('lag', 'gap_status', 'customer_months', one_month), 'gap_status', 'last') %}
         case
-            when gap_status = 'active' and n_orders > 0
-                and lag(gap_status) over customer_months = 'churned' then 'reactivated'
+            when gap_status = 'active' and n_orders > 0 and {{ prior_gap_status }} = 'churned' then 'reactivated'
             else gap_status
         end as status,
-        lag(gap_status) over customer_months as previous_gap_status,
+        {{ prior_gap_status }} as prior_gap_status,
         -- the trailing 12 months at the last order's month (the last month with orders)
-        {{ carried('last_value(case when n_orders > 0 then revenue_12m end ignore nulls) over customer_months',
-            'revenue_12m_at_last_order', 'last') }} as revenue_12m_at_last_order,
-        {{ carried('last_value(case when n_orders > 0 then gross_profit_12m end ignore nulls) over customer_months',
-            'gross_profit_12m_at_last_order', 'last') }} as gross_profit_12m_at_last_order
+        {%- for column in ['revenue_12m', 'gross_profit_12m'] %}
+        {{ carried(over_months('last_value', 'case when n_orders > 0 then ' ~ column ~ ' end', 'customer_months', one_month),
+            column ~ '_at_last_order', 'last') }} as {{ column }}_at_last_order{{ ',' if not loop.last }}
+        {%- endfor %}
     from assessed
     window customer_months as (partition by customer_id order by month_end)
 ),
@@ -110,9 +125,9 @@ final as (
         statused.customer_id,
         statused.month_end,
         statused.status,
-        lag(statused.status) over (partition by statused.customer_id order by statused.month_end)
-            as previous_status,
-        statused.status = 'churned' and coalesce(statused.previous_gap_status, '') <> 'churned'
+        {{ carried(over_months('lag', 'statused.status', '(partition by statused.customer_id order by statused.month_end)',
+            one_month), 'status', 'last') }} as previous_status,
+        statused.status = 'churned' and coalesce(statused.prior_gap_status, '') <> 'churned'
             as is_churn_event,
         statused.first_order_date,
         statused.last_order_date,
@@ -148,7 +163,6 @@ typed as (
     left join churn_reasons on final.churn_reason_code = churn_reasons.churn_reason_code
     left join predictions
         on final.customer_id = predictions.customer_id and final.month_end = predictions.month_end
-    where {{ is_month_rebuilt('final.month_end') }}
 )
 
 select * from typed

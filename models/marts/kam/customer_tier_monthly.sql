@@ -2,6 +2,7 @@
 -- A tier looks back to the previous month and to its year's key-account list month: an
 -- incremental build reads those months' tiers as stored (at its list month an account's tier is
 -- its assessment) instead of assessing them again.
+{%- set one_month = one_month_rebuilt() %}
 with customer_months as (
     select * from {{ ref('int_customer_months_summed') }}
     where {{ is_month_rebuilt('month_end') }}
@@ -101,7 +102,9 @@ assessed as (
 ),
 
 list_assessments as (
+    -- the list months' assessments only: the join below builds its table from these rows
     select customer_id, month_end, assessed_tier_rank from assessed
+    where month_end = list_month_end
     {%- if is_incremental() %}
     union all
     select customer_id, month_end, tier_rank from {{ this }}
@@ -168,8 +171,8 @@ final as (
         tier_policy.tier_group,
         tier_policy.tier_group = 'key_account' as is_key_account,
         tiered.tier_reason,
-        {{ carried('lag(tier_policy.tier) over customer_months', 'tier', 'last') }} as previous_tier,
-        {%- set previous_tier_rank = carried('lag(tier_policy.tier_rank) over customer_months', 'tier_rank', 'last') %}
+        {{ carried(over_months('lag', 'tier_policy.tier', 'customer_months', one_month), 'tier', 'last') }} as previous_tier,
+        {%- set previous_tier_rank = carried(over_months('lag', 'tier_policy.tier_rank', 'customer_months', one_month), 'tier_rank', 'last') %}
         case
             when {{ previous_tier_rank }} is null then 'new'
             when tier_policy.tier_rank < {{ previous_tier_rank }} then 'up'
