@@ -12,6 +12,7 @@ rfm_segments as (
 
 predictions as (
     select * from {{ ref('int_customer_months_clv_predicted') }}
+    where {{ is_month_rebuilt('month_end') }}
 ),
 
 measured as (
