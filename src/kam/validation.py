@@ -43,6 +43,11 @@ def _gx():
     return great_expectations
 
 
+def preload() -> None:
+    """Import Great Expectations ahead of validate(), e.g. in a thread while dbt runs."""
+    _gx()
+
+
 @dataclass(frozen=True)
 class Finding:
     suite: str
