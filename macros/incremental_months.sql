@@ -53,6 +53,13 @@
 {%- endmacro %}
 
 
+{% macro carried_over_months(how, expression, column, one_month, window='to_date') -%}
+    {#- carried() of the running how (sum, min, max or last: the latest non-null value) of
+        expression over each customer's months in window, through over_months -#}
+    {{ carried(over_months('last_value' if how == 'last' else how, expression, window, one_month), column, how) }}
+{%- endmacro %}
+
+
 {% macro build_months_date(expression) -%}
     {#- a date aggregated from int_build_months (built earlier in this run), as a literal when the
         model runs: a filter on a literal reaches the table scan below a view's joins and uses

@@ -51,14 +51,13 @@ customers as (
     ['n_invoices_paid_on_time_12m', 'n_invoices_paid_on_time', 12, 'bigint'],
     ['n_visits_3m', 'n_visits', 3, 'bigint'],
 ] %}
-{%- set trailing_inputs = trailing_sums | map(attribute=1) | reject('equalto', '1') | list %}
 {%- set trailing_months = trailing_sums | map(attribute=2) | unique | list %}
 {%- set one_month = one_month_rebuilt() %}
 {#- each trailing sum as the final select writes it: a window over the months (full build), or
     the month before's sum carried on by the changes (incremental) -#}
 {%- set trailing = {} %}
 {%- for name, value, months, type in trailing_sums %}
-    {%- set sum = carried(over_months('sum', 'change_in_' ~ name, 'to_date', one_month), name, 'sum') if is_incremental()
+    {%- set sum = carried_over_months('sum', 'change_in_' ~ name, name, one_month) if is_incremental()
         else 'sum(' ~ value ~ ') over trailing_' ~ months %}
     {%- do trailing.update({name: money(sum) if type == 'money' else 'cast(' ~ sum ~ ' as bigint)'}) %}
 {%- endfor %}
@@ -156,7 +155,8 @@ joined as (
 
 leaving_{{ months }} as (
     -- the stored months whose values leave the {{ months }}-month sum of a month rebuilt
-    select customer_id, month_end, {{ trailing_inputs | join(', ') }}
+    select customer_id, month_end
+        {%- for name, value, window_months, type in trailing_sums if window_months == months and value != '1' %}, {{ value }}{% endfor %}
     from {{ this }}
     where month_end >= {{ first_month_rebuilt(lookback_months=months) }}
         and month_end <= {{ last_month_rebuilt(lookback_months=months) }}
@@ -211,13 +211,13 @@ final as (
         {%- for column in ['n_months_12m', 'n_orders_12m', 'revenue_12m', 'gross_profit_12m'] %}
         {{ trailing[column] }} as {{ column }},
         {%- endfor %}
-        cast({{ carried(over_months('sum', 'n_orders', 'to_date', one_month), 'lifetime_orders', 'sum') }} as bigint) as lifetime_orders,
-        {{ money(carried(over_months('sum', 'revenue', 'to_date', one_month), 'lifetime_revenue', 'sum')) }} as lifetime_revenue,
-        {{ money(carried(over_months('sum', 'gross_profit', 'to_date', one_month), 'lifetime_gross_profit', 'sum')) }} as lifetime_gross_profit,
-        {{ carried(over_months('min', 'first_order_date_in_month', 'to_date', one_month), 'first_order_date', 'min') }} as first_order_date,
-        {{ carried(over_months('max', 'last_order_date_in_month', 'to_date', one_month), 'last_order_date', 'max') }} as last_order_date,
-        {{ money(carried(over_months('sum', 'receivable_change', 'to_date', one_month), 'open_receivables', 'sum')) }} as open_receivables,
-        {{ money(carried(over_months('sum', 'overdue_change', 'to_date', one_month), 'overdue_receivables', 'sum')) }} as overdue_receivables,
+        cast({{ carried_over_months('sum', 'n_orders', 'lifetime_orders', one_month) }} as bigint) as lifetime_orders,
+        {{ money(carried_over_months('sum', 'revenue', 'lifetime_revenue', one_month)) }} as lifetime_revenue,
+        {{ money(carried_over_months('sum', 'gross_profit', 'lifetime_gross_profit', one_month)) }} as lifetime_gross_profit,
+        {{ carried_over_months('min', 'first_order_date_in_month', 'first_order_date', one_month) }} as first_order_date,
+        {{ carried_over_months('max', 'last_order_date_in_month', 'last_order_date', one_month) }} as last_order_date,
+        {{ money(carried_over_months('sum', 'receivable_change', 'open_receivables', one_month)) }} as open_receivables,
+        {{ money(carried_over_months('sum', 'overdue_change', 'overdue_receivables', one_month)) }} as overdue_receivables,
         n_invoices_due,
         n_invoices_paid_on_time,
         {{ trailing['n_invoices_due_12m'] }} as n_invoices_due_12m,
@@ -229,13 +229,13 @@ final as (
         n_complaints,
         n_complaints_due,
         n_complaints_followed_up,
-        {{ carried(over_months('max', 'last_contact_date_in_month', 'to_date', one_month), 'last_contact_date', 'max') }} as last_contact_date,
-        {{ carried(over_months('max', 'last_complaint_date_in_month', 'to_date', one_month), 'last_complaint_date', 'max') }} as last_complaint_date,
+        {{ carried_over_months('max', 'last_contact_date_in_month', 'last_contact_date', one_month) }} as last_contact_date,
+        {{ carried_over_months('max', 'last_complaint_date_in_month', 'last_complaint_date', one_month) }} as last_complaint_date,
         n_survey_responses,
-        {{ carried(over_months('max', 'last_relationship_survey_date_in_month', 'to_date', one_month), 'last_relationship_survey_date', 'max') }}
+        {{ carried_over_months('max', 'last_relationship_survey_date_in_month', 'last_relationship_survey_date', one_month) }}
             as last_relationship_survey_date,
-        {{ carried(over_months('max', 'last_exit_survey_date_in_month', 'to_date', one_month), 'last_exit_survey_date', 'max') }} as last_exit_survey_date,
-        {{ carried(over_months('last_value', 'last_exit_reason_code_in_month', 'to_date', one_month), 'last_exit_reason_code', 'last') }}
+        {{ carried_over_months('max', 'last_exit_survey_date_in_month', 'last_exit_survey_date', one_month) }} as last_exit_survey_date,
+        {{ carried_over_months('last', 'last_exit_reason_code_in_month', 'last_exit_reason_code', one_month) }}
             as last_exit_reason_code
     {%- if is_incremental() %}
     from changes as joined

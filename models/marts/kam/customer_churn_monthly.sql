@@ -113,8 +113,8 @@ statused as (
         {{ prior_gap_status }} as prior_gap_status,
         -- the trailing 12 months at the last order's month (the last month with orders)
         {%- for column in ['revenue_12m', 'gross_profit_12m'] %}
-        {{ carried(over_months('last_value', 'case when n_orders > 0 then ' ~ column ~ ' end', 'customer_months', one_month),
-            column ~ '_at_last_order', 'last') }} as {{ column }}_at_last_order{{ ',' if not loop.last }}
+        {{ carried_over_months('last', 'case when n_orders > 0 then ' ~ column ~ ' end', column ~ '_at_last_order',
+            one_month, 'customer_months') }} as {{ column }}_at_last_order{{ ',' if not loop.last }}
         {%- endfor %}
     from assessed
     window customer_months as (partition by customer_id order by month_end)
