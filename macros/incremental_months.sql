@@ -36,6 +36,27 @@
 {%- endmacro %}
 
 
+{% macro months_rebuilt() -%}
+    {#- the months this build computes, as date literals in month order: every reporting month
+        in a full build, the months rebuilt in an incremental one (none: a null date, which
+        matches no row). For a model that works month by month (a union of one query per
+        month), where each month's joins hold that month's rows only. -#}
+    {%- if not execute -%}
+        {{ return([build_months_date('max(month_end)')]) }}
+    {%- endif -%}
+    {%- set query -%}
+    select month_end from {{ ref('int_build_months') }}
+    {%- if is_incremental() %} where is_rebuilt{% endif %}
+    order by month_end
+    {%- endset -%}
+    {%- set months = [] -%}
+    {%- for month in run_query(query).columns[0].values() -%}
+        {%- do months.append("cast('" ~ month ~ "' as date)") -%}
+    {%- endfor -%}
+    {{ return(months or ["cast(null as date)"]) }}
+{%- endmacro %}
+
+
 {% macro over_months(function, expression, window, one_month) -%}
     {#- function(expression) over window, a window over each customer's months in order. When
         one_month (one_month_rebuilt(): one row per customer), what it gives on that one row,
