@@ -57,6 +57,32 @@
 {%- endmacro %}
 
 
+{% macro month_by_month(relation, month_column='month_end') -%}
+    {#- the rows of relation one month at a time: a union of one select per month this build
+        computes, in month order. Each month's filter reaches the table scans below relation's
+        joins (on the month too) and windows (partitioned by it), so every join and sort holds
+        one month's rows, and the rows come out in month order as in_month_order() would sort
+        them. relation is a CTE declared not_materialized(), so that it is not computed whole
+        and then filtered. -#}
+    {%- for month in months_rebuilt() %}
+    select * from {{ relation }} where {{ month_column }} = {{ month }}
+    {{- "\n    union all" if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+
+{% macro not_materialized() -%}
+    {{ adapter.dispatch('not_materialized', 'kam')() }}
+{%- endmacro %}
+
+{% macro default__not_materialized() %}{% endmacro %}
+
+{% macro duckdb__not_materialized() -%}
+    {#- a CTE read more than once is evaluated per use (DuckDB would hold its rows) -#}
+    not materialized
+{%- endmacro %}
+
+
 {% macro over_months(function, expression, window, one_month) -%}
     {#- function(expression) over window, a window over each customer's months in order. When
         one_month (one_month_rebuilt(): one row per customer), what it gives on that one row,

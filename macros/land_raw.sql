@@ -43,7 +43,9 @@
     {%- set plan = landing_plan(source_relation, this) -%}
     {%- set key = raw_key_column(source_relation) -%}
     {%- set files = plan.files -%}
-with raw_rows as {{ adapter.dispatch('not_materialized', 'kam')() }} (
+{#- raw_rows is read once per use: held, every row read spilled to disk at scale and took
+    longer than reading the typed Parquet again #}
+with raw_rows as {{ not_materialized() }} (
     {{ read_raw(source_relation, files) }}
 ),
 
@@ -101,15 +103,6 @@ select
     {{ quarantine_reason(contract_checks(source_relation) + checks, 'landed') }}
 from numbered
 inner join file_stamps on numbered._source_file = file_stamps._source_file
-{%- endmacro %}
-
-
-{% macro default__not_materialized() %}{% endmacro %}
-
-{% macro duckdb__not_materialized() -%}
-    {#- the files are read once per use of raw_rows: DuckDB would otherwise hold every row read,
-        which at scale spills to disk and took longer than reading again (typed Parquet) -#}
-    not materialized
 {%- endmacro %}
 
 

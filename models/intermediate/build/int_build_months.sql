@@ -22,7 +22,7 @@ with months as (
     select * from {{ ref('int_reporting_months') }}
 ),
 
-entity_rows as {{ adapter.dispatch('not_materialized', 'kam')() }} (
+entity_rows as {{ not_materialized() }} (
     -- read twice, not held: at 1M customers holding the 88M rows cost 2 s more than reading again
     {%- for entity, row_date in entities.items() %}
     select customer_id, cast({{ row_date }} as date) as row_date, _row_hash as row_hash

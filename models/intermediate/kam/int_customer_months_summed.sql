@@ -14,7 +14,7 @@
     "last_relationship_survey_date", "last_exit_survey_date", "last_exit_reason_code",
 ] %}
 
-with customer_months as (
+with customer_months as {{ not_materialized() }} (
     select * from {{ ref('int_customer_months') }}
     where {{ is_month_rebuilt('month_end') }}
 ),
@@ -57,12 +57,11 @@ customers as (
     {%- do trailing.update({name: money(sum) if type == 'money' else 'cast(' ~ sum ~ ' as bigint)'}) %}
 {%- endfor %}
 
-activity as (
-    -- month by month, each month's spine rows joined to the four aggregates' rows for it (all
-    -- stored in month order, so each read skips the other months): at 1M customers 25 s for
-    -- the full build's 37 months, against 102 s for stacking and grouping all 86M rows, and
-    -- joins of whole tables (four hash tables of 16-20M rows) ran out of memory
-    {%- for month in months_rebuilt() %}
+activity as {{ not_materialized() }} (
+    -- the spine joined to the four aggregates, read month_by_month below: each month's joins
+    -- hold that month's rows (stored in month order, so each read skips the others). At 1M
+    -- customers 25 s for the full build's 37 months, against 102 s for stacking and grouping
+    -- all 86M rows; joining the whole tables (four hash tables of 16-20M rows) ran out of memory.
     select
         customer_months.customer_id,
         customer_months.month_end,
@@ -71,13 +70,15 @@ activity as (
         {%- for model, columns in aggregates.items() %}{% for column in columns %},
         {{ model }}.{{ column }}
         {%- endfor %}{% endfor %}
-    from (select * from customer_months where month_end = {{ month }}) as customer_months
+    from customer_months
     {%- for model in aggregates %}
-    left join (select * from {{ ref(model) }} where month_end = {{ month }}) as {{ model }}
-        on customer_months.customer_id = {{ model }}.customer_id
+    left join {{ ref(model) }}
+        on customer_months.customer_id = {{ model }}.customer_id and customer_months.month_end = {{ model }}.month_end
     {%- endfor %}
-    {{- "\n    union all" if not loop.last }}
-    {%- endfor %}
+),
+
+activity_by_month as (
+    {{- month_by_month('activity') }}
 ),
 
 joined as (
@@ -112,7 +113,7 @@ joined as (
         activity.last_relationship_survey_date as last_relationship_survey_date_in_month,
         activity.last_exit_survey_date as last_exit_survey_date_in_month,
         activity.last_exit_reason_code as last_exit_reason_code_in_month
-    from activity
+    from activity_by_month as activity
     inner join customers on activity.customer_id = customers.customer_id
 ),
 

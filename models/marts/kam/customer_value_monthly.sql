@@ -1,7 +1,8 @@
 -- Which accounts are worth most, month by month: trailing value, RFM, the Pareto curve of
--- gross profit and the value band, payment behaviour and lifecycle stage.
-with customer_months as (
-    -- every row ranks accounts within its own month, so only the months rebuilt are read
+-- gross profit and the value band, payment behaviour and lifecycle stage. Every row ranks
+-- accounts within its own month, so the model runs month_by_month: at 1M customers a full
+-- build took 101 s as one query, 81 s month by month (no sort of all rows into month order).
+with customer_months as {{ not_materialized() }} (
     select * from {{ ref('int_customer_months_summed') }}
     where {{ is_month_rebuilt('month_end') }}
 ),
@@ -10,12 +11,12 @@ rfm_segments as (
     select * from {{ ref('rfm_segments') }}
 ),
 
-predictions as (
+predictions as {{ not_materialized() }} (
     select * from {{ ref('int_customer_months_clv_predicted') }}
     where {{ is_month_rebuilt('month_end') }}
 ),
 
-measured as (
+measured as {{ not_materialized() }} (
     select
         customer_id,
         month_end,
@@ -48,7 +49,7 @@ measured as (
     from customer_months
 ),
 
-ranked as (
+ranked as {{ not_materialized() }} (
     -- ranked on the columns the windows need, then joined back: each window sorts its input,
     -- and at a million customers sorting all 27 columns four times cost 24 s more
     select
@@ -84,7 +85,7 @@ ranked as (
         )
 ),
 
-banded as (
+banded as {{ not_materialized() }} (
     select
         *,
         -- the Pareto curve over positive profit: monotonic, ends at 1
@@ -108,7 +109,7 @@ banded as (
         on measured.customer_id = ranked.ranked_customer_id and measured.month_end = ranked.ranked_month_end
 ),
 
-final as (
+final as {{ not_materialized() }} (
     select
         banded.customer_id,
         banded.month_end,
@@ -163,5 +164,4 @@ final as (
         on banded.customer_id = predictions.customer_id and banded.month_end = predictions.month_end
 )
 
-select * from final
-{{ in_month_order() }}
+{{ month_by_month('final') }}
