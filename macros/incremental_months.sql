@@ -37,23 +37,25 @@
 
 
 {% macro months_rebuilt() -%}
-    {#- the months this build computes, as date literals in month order: every reporting month
-        in a full build, the months rebuilt in an incremental one (none: a null date, which
-        matches no row). For a model that works month by month (a union of one query per
-        month), where each month's joins hold that month's rows only. -#}
-    {%- if not execute -%}
-        {{ return([build_months_date('max(month_end)')]) }}
-    {%- endif -%}
+    {#- the month ends this build computes, as dates in month order: every reporting month in a
+        full build, the months rebuilt in an incremental one; [none] when no month is (a null
+        date, which matches no row). For models that work one month at a time (month_by_month). -#}
     {%- set query -%}
     select month_end from {{ ref('int_build_months') }}
     {%- if is_incremental() %} where is_rebuilt{% endif %}
     order by month_end
     {%- endset -%}
-    {%- set months = [] -%}
-    {%- for month in run_query(query).columns[0].values() -%}
-        {%- do months.append("cast('" ~ month ~ "' as date)") -%}
-    {%- endfor -%}
-    {{ return(months or ["cast(null as date)"]) }}
+    {%- if not execute -%}
+        {#- while parsing: one month, so that the SQL renders with its refs -#}
+        {{ return([modules.datetime.date(2000, 1, 31)]) }}
+    {%- endif -%}
+    {{ return(run_query(query).columns[0].values() | list or [none]) }}
+{%- endmacro %}
+
+
+{% macro date_literal(day) -%}
+    {#- a date (or none) as a SQL literal -#}
+    {{ "cast(null as date)" if day is none else "cast('" ~ day ~ "' as date)" }}
 {%- endmacro %}
 
 
@@ -65,7 +67,7 @@
         them. relation is a CTE declared not_materialized(), so that it is not computed whole
         and then filtered. -#}
     {%- for month in months_rebuilt() %}
-    select * from {{ relation }} where {{ month_column }} = {{ month }}
+    select * from {{ relation }} where {{ month_column }} = {{ date_literal(month) }}
     {{- "\n    union all" if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
@@ -118,7 +120,7 @@
     {%- endset -%}
     {%- if execute -%}
         {%- set value = run_query(query).columns[0].values()[0] -%}
-        {{- "cast(null as date)" if value is none else "cast('" ~ value ~ "' as date)" -}}
+        {{- date_literal(value) -}}
     {%- else -%}
         ({{ query }})
     {%- endif -%}

@@ -36,6 +36,11 @@ def clean(raw_dir):
     orders = orders[~((orders.status == "completed") & (orders.revenue_cents < 0))]
     orders = orders[orders.status == "completed"].copy()
     orders["gp_cents"] = orders.revenue_cents - orders.cost_cents.fillna(0)
+    for column in ("due_date", "paid_date"):
+        orders[column] = pd.to_datetime(orders[column], format="%Y-%m-%d", errors="coerce")
+    # a payment date without an amount is a payment in full
+    paid_cents = (pd.to_numeric(orders.paid_amount) * 100).round().astype("Int64")
+    orders["paid_cents"] = paid_cents.fillna(orders.revenue_cents).where(orders.paid_date.notna())
 
     surveys = read(raw_dir, "surveys")
     surveys = surveys[surveys.response_id != ""].drop_duplicates("response_id")
@@ -59,6 +64,30 @@ def value_bands(orders: pd.DataFrame, month_end: pd.Timestamp) -> pd.DataFrame:
         gp.gp_cents < POLICY["cost_to_serve_12m"] * 100, "C",
         np.where(before < POLICY["value_band_a_share"] * total, "A", "B"))
     return gp
+
+
+def receivables(orders: pd.DataFrame, month_end: pd.Timestamp) -> pd.DataFrame:
+    """Each account's open and overdue receivables at month_end, in cents, and its invoices due
+    in the trailing 12 months and how many of them were paid in full by their due date. An
+    invoice (an order with a due date) is open from its order date until paid, overdue from the
+    day after its due date until paid."""
+    invoices = orders[orders.due_date.notna()]
+    paid = invoices[invoices.paid_date.notna()]
+    day = pd.Timedelta(days=1)
+
+    def outstanding(opened, closed):
+        return (invoices[opened <= month_end].groupby("customer_id").revenue_cents.sum()
+                .sub(paid[closed <= month_end].groupby("customer_id").paid_cents.sum(), fill_value=0))
+
+    start = month_end - pd.offsets.MonthBegin(12)
+    due = invoices[(invoices.due_date >= start) & (invoices.due_date <= month_end)]
+    on_time = (due.paid_date <= due.due_date) & (due.paid_cents >= due.revenue_cents)
+    return pd.DataFrame({
+        "open_cents": outstanding(invoices.order_date, paid.paid_date),
+        "overdue_cents": outstanding(invoices.due_date + day, np.maximum(paid.paid_date, paid.due_date + day)),
+        "n_invoices_due_12m": due.groupby("customer_id").size(),
+        "n_invoices_paid_on_time_12m": on_time.groupby(due.customer_id).sum(),
+    }).fillna(0).astype("int64")
 
 
 def gap_status(orders: pd.DataFrame, surveys: pd.DataFrame, customer_ids, month_end) -> pd.Series:

@@ -35,6 +35,26 @@ def test_value_band_matches_pandas(demo_warehouse, cleaned):
         assert set(expected.value_band) == {"A", "B", "C"}
 
 
+def test_receivables_and_payment_record_match_pandas(demo_warehouse, cleaned):
+    _, orders, _ = cleaned
+    for month_end in _last_months(demo_warehouse, 2) + [pd.Timestamp("2025-01-31")]:
+        mart = frame(demo_warehouse, f"""
+            select customer_id,
+                cast(round(open_receivables * 100) as bigint) as open_cents,
+                cast(round(overdue_receivables * 100) as bigint) as overdue_cents,
+                n_invoices_due_12m, n_invoices_paid_on_time_12m
+            from customer_value_monthly
+            where month_end = '{month_end.date()}'""").set_index("customer_id")
+        expected = independent.receivables(orders, month_end)
+        assert set(expected.index) <= set(mart.index), month_end
+        expected = expected.reindex(mart.index, fill_value=0)[mart.columns]
+        mismatched = (mart != expected).any(axis=1)
+        assert not mismatched.any(), (month_end, mart[mismatched].head(), expected[mismatched].head())
+        # the month has open, overdue and late-paid invoices to compare
+        assert (mart.open_cents > 0).any() and (mart.overdue_cents > 0).any()
+        assert (mart.n_invoices_paid_on_time_12m < mart.n_invoices_due_12m).any()
+
+
 def test_churn_status_matches_pandas(demo_warehouse, cleaned):
     _, orders, surveys = cleaned
     for month_end in _last_months(demo_warehouse, 2) + [pd.Timestamp("2025-06-30")]:

@@ -1,59 +1,54 @@
 -- Receivables as monthly changes, so a running sum gives the balance at each month end using
 -- only payments made by then: an invoice opens at its order date and closes by the amount paid
--- at the payment date; it is overdue from the day after its due date until paid. The months
--- rebuilt get every event dated in them, whichever order's month it came from; an invoice whose
--- events (order, paid, the day after due) all fall before them is not read.
+-- at the payment date; it is overdue from the day after its due date until paid.
+-- Month by month: each month's events are read by a range on the date they come from, which
+-- the order-dated fact table's zone maps narrow to that month's rows, and grouped by customer.
+-- At 1M customers the full build took 60 s grouping all 216M events at once, 20 s this way;
+-- a one-month build no longer scans every order for the invoices with an event in it.
 {{ config(materialized='incremental', unique_key='month_end', incremental_strategy='months_rebuilt') }}
+{#- each event: [the invoice date it comes from, days after that date, which invoices have it,
+    receivable change, overdue change, invoices due, invoices due paid on time]. Overdue ends at
+    the payment, or the day after due when paid by then; whether an invoice was paid on time is
+    known on its due date. -#}
+{%- set events = [
+    ['order_date', 0, 'true', 'revenue', '0', '0', '0'],
+    ['paid_date', 0, 'true', '-paid_amount', '0', '0', '0'],
+    ['due_date', 1, 'true', '0', 'revenue', '0', '0'],
+    ['paid_date', 0, 'paid_date > due_date', '0', '-paid_amount', '0', '0'],
+    ['due_date', 1, 'paid_date <= due_date', '0', '-paid_amount', '0', '0'],
+    ['due_date', 0, 'true', '0', '0', '1', 'case when is_paid_on_time then 1 else 0 end'],
+] %}
 
-with invoices as (
+with invoices as {{ not_materialized() }} (
     select * from {{ ref('fct_orders') }}
     where is_completed and has_payment_terms
-        {%- if is_incremental() or not execute %}
-        {%- set before_rebuilt = first_month_rebuilt(lookback_months=1) %}
-        -- each date compared as it is (the day after due falls in them when due falls on the
-        -- day before them or later), not the month of their greatest: 6 s over every order at 1M
-        and (order_date > {{ before_rebuilt }} or due_date >= {{ before_rebuilt }} or paid_date > {{ before_rebuilt }})
-        {%- endif %}
-),
-
-events as (
-    select customer_id, order_date as event_date, revenue as receivable_change,
-        0 as overdue_change, 0 as n_invoices_due, 0 as n_invoices_paid_on_time
-    from invoices
-    union all
-    select customer_id, paid_date, -paid_amount, 0, 0, 0
-    from invoices where paid_date is not null
-    union all
-    select customer_id, {{ dbt.dateadd('day', 1, 'due_date') }}, 0, revenue, 0, 0
-    from invoices
-    union all
-    select customer_id,
-        case when paid_date > due_date then paid_date else {{ dbt.dateadd('day', 1, 'due_date') }} end,
-        0, -paid_amount, 0, 0
-    from invoices where paid_date is not null
-    union all
-    -- whether an invoice was paid on time is known on its due date
-    select customer_id, due_date, 0, 0, 1, case when is_paid_on_time then 1 else 0 end
-    from invoices
-),
-
-event_months as (
-    select *, cast({{ dbt.last_day('event_date', 'month') }} as date) as month_end
-    from events
 ),
 
 final as (
+    {%- for month in months_rebuilt() %}
+    {%- set first_day = month.replace(day=1) if month is not none else none %}
     select
         customer_id,
-        month_end,
+        {{ date_literal(month) }} as month_end,
         {{ money('sum(receivable_change)') }} as receivable_change,
         {{ money('sum(overdue_change)') }} as overdue_change,
         cast(sum(n_invoices_due) as bigint) as n_invoices_due,
         cast(sum(n_invoices_paid_on_time) as bigint) as n_invoices_paid_on_time
-    from event_months
-    where {{ is_month_rebuilt('month_end') }}
-    group by 1, 2
+    from (
+        {%- for column, days_after, condition, receivable, overdue, due, on_time in events %}
+        {%- set shift = modules.datetime.timedelta(days=days_after) %}
+        select customer_id, {{ receivable }} as receivable_change, {{ overdue }} as overdue_change,
+            {{ due }} as n_invoices_due, {{ on_time }} as n_invoices_paid_on_time
+        from invoices
+        where {{ column }} between {{ date_literal(first_day - shift if month is not none else none) }}
+            and {{ date_literal(month - shift if month is not none else none) }}
+            and {{ condition }}
+        {{- "\n        union all" if not loop.last }}
+        {%- endfor %}
+    ) as month_events
+    group by customer_id
+    {{- "\n    union all" if not loop.last }}
+    {%- endfor %}
 )
 
 select * from final
-{{ in_month_order() }}
