@@ -55,6 +55,20 @@ def test_receivables_and_payment_record_match_pandas(demo_warehouse, cleaned):
         assert (mart.n_invoices_paid_on_time_12m < mart.n_invoices_due_12m).any()
 
 
+def test_complaint_follow_up_matches_pandas(demo_warehouse):
+    # the follow-up rule recomputed from the fact rows themselves: the account's next contact
+    # (by time, then id) dated within 7 days of the complaint
+    contacts = frame(demo_warehouse, """
+        select contact_id, customer_id, contacted_at, contact_date, is_complaint, is_followed_up_in_time
+        from fct_contacts""").sort_values(["customer_id", "contacted_at", "contact_id"])
+    next_date = contacts.groupby("customer_id").contact_date.shift(-1)
+    expected = (next_date <= contacts.contact_date + pd.Timedelta(days=7)).where(contacts.is_complaint)
+    complaints = contacts[contacts.is_complaint]
+    assert (complaints.is_followed_up_in_time == expected[contacts.is_complaint].astype(bool)).all()
+    assert contacts[~contacts.is_complaint].is_followed_up_in_time.isna().all()
+    assert complaints.is_followed_up_in_time.any() and not complaints.is_followed_up_in_time.all()
+
+
 def test_churn_status_matches_pandas(demo_warehouse, cleaned):
     _, orders, surveys = cleaned
     for month_end in _last_months(demo_warehouse, 2) + [pd.Timestamp("2025-06-30")]:

@@ -9,23 +9,29 @@
     rebuilt_by='contacted_at', rebuilt_lookback_days=var('complaint_follow_up_days'),
 ) }}
 
-with contacts as (
+with contacts as {{ not_materialized() }} (
     select * from {{ ref('stg_raw__contacts') }}
     where {{ is_fact_rebuilt('contacted_at', lookback_days=var('complaint_follow_up_days')) }}
 ),
 
-next_contacts as (
-    select
-        *,
-        lead(contact_date) over (
-            partition by customer_id order by contacted_at, contact_id
-        ) as next_contact_date
-    from contacts
+followed_up_complaints as (
+    -- a complaint is followed up in time when the account's next contact (by time, then id) is
+    -- dated within the follow-up days: when some later contact is, since dates follow the time.
+    -- A join from the few complaints, where a lead() over every contact sorted all 37M rows by
+    -- account (33 s of 48 at 1M customers)
+    select distinct complaints.contact_id
+    from contacts as complaints
+    inner join contacts as later
+        on later.customer_id = complaints.customer_id
+        and (later.contacted_at > complaints.contacted_at
+            or (later.contacted_at = complaints.contacted_at and later.contact_id > complaints.contact_id))
+        and later.contact_date <= {{ dbt.dateadd('day', var('complaint_follow_up_days'), 'complaints.contact_date') }}
+    where complaints.topic = 'complaint'
 ),
 
 final as (
     select
-        contact_id,
+        contacts.contact_id,
         customer_id,
         contacted_at,
         contact_date,
@@ -43,11 +49,10 @@ final as (
         case when topic = 'complaint' then
             cast({{ dbt.dateadd('day', var('complaint_follow_up_days'), 'contact_date') }} as date)
         end as follow_up_due_date,
-        case when topic = 'complaint' then
-            coalesce(next_contact_date <= {{ dbt.dateadd('day', var('complaint_follow_up_days'), 'contact_date') }}, false)
-        end as is_followed_up_in_time,
+        case when topic = 'complaint' then followed_up_complaints.contact_id is not null end as is_followed_up_in_time,
         outcome
-    from next_contacts
+    from contacts
+    left join followed_up_complaints on contacts.contact_id = followed_up_complaints.contact_id
 )
 
 select * from final
