@@ -29,10 +29,8 @@
     {%- if not (is_incremental() and execute) -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set query -%}
-    select count(*) from {{ ref('int_build_months') }} where is_rebuilt
-    {%- endset -%}
-    {{ return(run_query(query).columns[0].values()[0] == 1) }}
+    {%- set months = months_rebuilt() -%}
+    {{ return(months | length == 1 and months[0] is not none) }}
 {%- endmacro %}
 
 
@@ -56,6 +54,16 @@
 {% macro date_literal(day) -%}
     {#- a date (or none) as a SQL literal -#}
     {{ "cast(null as date)" if day is none else "cast('" ~ day ~ "' as date)" }}
+{%- endmacro %}
+
+
+{% macro in_month(column, month, days_after=0) -%}
+    {#- column's dates that fall in month (a month end from months_rebuilt()) once days_after
+        days are added: a range on column itself, so that it reaches the table scan and its
+        zone maps -#}
+    {%- set shift = modules.datetime.timedelta(days=days_after) -%}
+    {{ column }} between {{ date_literal(month.replace(day=1) - shift if month is not none else none) }}
+        and {{ date_literal(month - shift if month is not none else none) }}
 {%- endmacro %}
 
 

@@ -10,7 +10,6 @@ with contacts as {{ not_materialized() }} (
 
 final as (
     {%- for month in months_rebuilt() %}
-    {%- set first_day = month.replace(day=1) if month is not none else none %}
     select
         customer_id,
         {{ date_literal(month) }} as month_end,
@@ -34,7 +33,7 @@ final as (
             0 as n_complaints_due,
             0 as n_complaints_followed_up
         from contacts
-        where contact_date between {{ date_literal(first_day) }} and {{ date_literal(month) }}
+        where {{ in_month('contact_date', month) }}
         union all
         select
             customer_id, 0, 0, 0, 0, cast(null as date), cast(null as date),
@@ -42,7 +41,7 @@ final as (
             case when is_followed_up_in_time then 1 else 0 end
         from contacts
         where is_complaint
-            and follow_up_due_date between {{ date_literal(first_day) }} and {{ date_literal(month) }}
+            and {{ in_month('follow_up_due_date', month) }}
     ) as month_contacts
     group by customer_id
     {{- "\n    union all" if not loop.last }}

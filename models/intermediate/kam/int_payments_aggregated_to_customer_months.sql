@@ -26,7 +26,6 @@ with invoices as {{ not_materialized() }} (
 
 final as (
     {%- for month in months_rebuilt() %}
-    {%- set first_day = month.replace(day=1) if month is not none else none %}
     select
         customer_id,
         {{ date_literal(month) }} as month_end,
@@ -36,12 +35,10 @@ final as (
         cast(sum(n_invoices_paid_on_time) as bigint) as n_invoices_paid_on_time
     from (
         {%- for column, days_after, condition, receivable, overdue, due, on_time in events %}
-        {%- set shift = modules.datetime.timedelta(days=days_after) %}
         select customer_id, {{ receivable }} as receivable_change, {{ overdue }} as overdue_change,
             {{ due }} as n_invoices_due, {{ on_time }} as n_invoices_paid_on_time
         from invoices
-        where {{ column }} between {{ date_literal(first_day - shift if month is not none else none) }}
-            and {{ date_literal(month - shift if month is not none else none) }}
+        where {{ in_month(column, month, days_after) }}
             and {{ condition }}
         {{- "\n        union all" if not loop.last }}
         {%- endfor %}
