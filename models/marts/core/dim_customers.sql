@@ -24,15 +24,7 @@ churn as (
 ),
 
 decision_makers as (
-    -- the style most recently recorded for the account's decision maker (the latest contact, the
-    -- highest contact_id among the latest; a grouping, where ranking every such contact by a
-    -- window took 8 s at 1M customers)
-    select
-        customer_id,
-        {{ arg_max('personality_style', ['contacted_at', 'contact_id']) }} as personality_style
-    from {{ ref('fct_contacts') }}
-    where contact_role = 'decision_maker' and personality_style is not null
-    group by customer_id
+    select customer_id, personality_style from {{ ref('int_contacts_reduced_to_decision_maker_styles') }}
 ),
 
 styles as (
