@@ -69,6 +69,38 @@ def test_complaint_follow_up_matches_pandas(demo_warehouse):
     assert complaints.is_followed_up_in_time.any() and not complaints.is_followed_up_in_time.all()
 
 
+def test_revenue_churn_and_retention_match_pandas(demo_warehouse):
+    # from the customer months: the base is the accounts live at the end of the month before,
+    # its revenue their trailing revenue then; retention follows the accounts that had trailing
+    # revenue a year before (a month 12 months back by the calendar, not by row)
+    value = frame(demo_warehouse, "select customer_id, month_end, revenue_12m from customer_value_monthly")
+    value["month"] = pd.to_datetime(value.month_end).dt.to_period("M")
+    revenue = value.set_index(["customer_id", "month"]).revenue_12m.astype(float)
+    churn = frame(demo_warehouse, """
+        select customer_id, month_end, previous_status in ('new', 'active', 'at_risk', 'reactivated') as in_base,
+            is_churn_event from customer_churn_monthly""")
+    for month_end in _last_months(demo_warehouse, 2) + [pd.Timestamp("2025-11-30")]:
+        month = month_end.to_period("M")
+        accounts = churn[pd.to_datetime(churn.month_end) == month_end].set_index("customer_id")
+        base = accounts[accounts.in_base.fillna(False).astype(bool)]
+        start = revenue.reindex(pd.MultiIndex.from_product([base.index, [month - 1]])).fillna(0).to_numpy()
+        churned = base.is_churn_event.to_numpy(dtype=bool)
+        now = revenue.xs(month, level="month")
+        year_ago = revenue.xs(month - 12, level="month")
+        cohort = year_ago[year_ago > 0].index
+        expected = {
+            "n_accounts_start": len(base),
+            "revenue_churn_rate": start[churned].sum() / start.sum(),
+            "net_revenue_retention": now.reindex(cohort).sum() / year_ago[cohort].sum(),
+            "gross_revenue_retention": now.reindex(cohort).clip(upper=year_ago[cohort]).sum() / year_ago[cohort].sum(),
+        }
+        [mart] = frame(demo_warehouse, f"""
+            select {", ".join(expected)} from churn_rates_monthly
+            where dimension = 'all' and month_end = '{month_end.date()}'""").to_dict("records")
+        assert mart == pytest.approx(expected, rel=1e-9), month_end
+        assert 0 < expected["revenue_churn_rate"] and expected["gross_revenue_retention"] < expected["net_revenue_retention"]
+
+
 def test_churn_status_matches_pandas(demo_warehouse, cleaned):
     _, orders, surveys = cleaned
     for month_end in _last_months(demo_warehouse, 2) + [pd.Timestamp("2025-06-30")]:
