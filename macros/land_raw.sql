@@ -135,23 +135,39 @@ inner join file_stamps on numbered._source_file = file_stamps._source_file
 {% endmacro %}
 
 
-{% macro checked_raw(source_relation, landed_relation, customers=none) %}
+{% macro checked_raw(source_relation, landed_relation, customers=none, customer_ids=none) %}
     {#- every landed row with the first reason it fails: its landing checks first, then the
-        contract's dates in the future (today moves), then, given the staged customers, whether
-        its customer is known (customers change without this entity's files changing). A left
-        join, not `not in (select ...)`: the reason and the column would each evaluate that
-        subquery, two hash joins over every row where this is one. -#}
+        contract's dates in the future (today moves), then, given the staged customers and
+        landed_raw__customer_ids, whether its customer is known (customers change without this
+        entity's files changing). The rows are joined to the ids that no staged customer has,
+        usually none, so each row's id is looked up in an empty table: joined to every
+        customer, the orders' 46M ids took 2.6 s a read at 1M customers. -#}
     {%- set checks = future_date_checks(source_relation) -%}
     {%- if customers -%}
-        {%- do checks.append(["landed.customer_id is not null and known_customers.known_customer_id is null",
-                              "unknown_customer", "customer_id"]) -%}
+        {%- do checks.append(["unknown_customers.unknown_customer_id is not null", "unknown_customer", "customer_id"]) -%}
     {%- endif %}
 select
     landed.*,
     {{ quarantine_reason(checks, 'quarantine', first='landed') }}
 from {{ landed_relation }} as landed
 {%- if customers %}
-left join (select customer_id as known_customer_id from {{ customers }}) as known_customers
-    on landed.customer_id = known_customers.known_customer_id
+left join (
+    select customer_ids.customer_id as unknown_customer_id
+    from {{ customer_ids }} as customer_ids
+    left join {{ customers }} as customers on customer_ids.customer_id = customers.customer_id
+    where customer_ids.customer_id is not null and customers.customer_id is null
+) as unknown_customers
+    on landed.customer_id = unknown_customers.unknown_customer_id
 {%- endif %}
 {%- endmacro %}
+
+
+{% macro landed_row_dates() %}
+    {#- per entity with a customer, the date a landed row is counted at in int_build_months
+        (see there) -#}
+    {{ return({
+        'orders': 'least(order_date, due_date, paid_date)',
+        'contacts': 'contact_date',
+        'surveys': 'survey_date',
+    }) }}
+{% endmacro %}
