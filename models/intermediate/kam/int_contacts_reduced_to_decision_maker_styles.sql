@@ -5,6 +5,7 @@
 -- 1M customers). A customer whose stored latest contact falls in the rebuilt days is looked up
 -- again in the days before them: that contact may have changed or gone.
 {{ config(materialized='incremental', incremental_strategy='replace') }}
+{%- set rebuilt = is_fact_rebuilt('contact_date') %}
 
 with styled_contacts as {{ not_materialized() }} (
     select customer_id, personality_style, contacted_at, contact_id, contact_date
@@ -14,18 +15,18 @@ with styled_contacts as {{ not_materialized() }} (
 
 candidates as (
     select * from styled_contacts
-    where {{ is_fact_rebuilt('contact_date') }}
+    where {{ rebuilt }}
     {%- if is_incremental() %}
     union all
     -- the latest contacts kept from before the rebuilt days
     select customer_id, personality_style, contacted_at, contact_id, contact_date
     from {{ this }}
-    where not {{ is_fact_rebuilt('contact_date') }}
+    where not {{ rebuilt }}
     union all
     -- the customers whose stored latest contact is rebuilt: their contacts from before
     select * from styled_contacts
-    where not {{ is_fact_rebuilt('contact_date') }}
-        and customer_id in (select customer_id from {{ this }} where {{ is_fact_rebuilt('contact_date') }})
+    where not {{ rebuilt }}
+        and customer_id in (select customer_id from {{ this }} where {{ rebuilt }})
     {%- endif %}
 ),
 
