@@ -10,6 +10,7 @@ SEED      ?= 42
 SOURCE    ?= demo
 APPEND    ?=
 FULL      ?=
+KEEP_WORKING_COPY ?= 1
 Q         ?=
 MONTH     ?=
 REGION    ?=
@@ -19,7 +20,7 @@ BENCH_SCALES ?= 20000 100000
 
 BIN := $(VENV)/bin
 # Nothing may wait on the network: dbt and Great Expectations telemetry off.
-export RAW_DIR WAREHOUSE SCALE SEED FULL
+export RAW_DIR WAREHOUSE SCALE SEED FULL KEEP_WORKING_COPY
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
@@ -46,8 +47,7 @@ check-raw: $(VENV)/.installed ## Check the raw files' structure against the cont
 	$(BIN)/kam check-raw
 
 build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build (incremental; FULL=1 rebuilds all), validate, publish, latest report
-	$(BIN)/kam build
-	$(BIN)/kam report
+	$(BIN)/kam build --report
 
 report: $(VENV)/.installed ## Monthly report: MONTH=YYYY-MM [REGION=.. MANAGER=.. INDUSTRY=..] -> reports/<month>/
 	$(BIN)/kam report --month "$(MONTH)" --region "$(REGION)" --manager "$(MANAGER)" --industry "$(INDUSTRY)"

@@ -216,3 +216,37 @@ def test_changed_models_or_settings_mean_a_full_refresh(loads):
     assert build._mode(loads["incremental"], False, changed) == "full"
     assert build._mode(loads["root"] / "nothing.duckdb", False, same) == "full"
     assert warehouse.build_info(loads["root"] / "nothing.duckdb") is None
+
+
+def test_the_next_build_starts_from_the_kept_copy_only_while_it_matches_the_published_file(
+        loads, tmp_path, monkeypatch):
+    target = tmp_path / "kam.duckdb"
+    shutil.copyfile(loads["incremental"], target)
+    assert not warehouse.working_copy_is_current(target)  # no copy kept beside this file
+    warehouse.refresh_working_copy(target)  # what a build does after publishing
+    assert warehouse.working_copy_is_current(target)
+    copies = []
+    copy_file = warehouse.copy_file
+    monkeypatch.setattr(warehouse, "copy_file", lambda *paths: (copies.append(paths), copy_file(*paths)))
+
+    # writing the published file (here: deleting the latest month) makes the kept copy stale, so
+    # the build copies the published file again; the raw data did not change, nothing is
+    # rebuilt and the month stays deleted, which it would not if the kept copy had been used
+    con = duckdb.connect(str(target))
+    con.execute("delete from customer_value_monthly where month_end = ?", [NEW_MONTH_END])
+    con.close()
+    assert not warehouse.working_copy_is_current(target)
+    assert _build(loads["raw"], target) == "incremental"
+    work = warehouse.working_path(target)
+    assert copies == [(target, work), (target, work)]  # before the build, and kept after it
+    assert query(target, "select n_months_rebuilt from kam_build_info") == [(0,)]
+    count = f"select count(*) from customer_value_monthly where month_end = date '{NEW_MONTH_END}'"
+    assert query(target, count) == [(0,)]
+
+    # untouched, the next build uses the copy kept from the last one
+    copies.clear()
+    assert warehouse.working_copy_is_current(target)
+    assert _build(loads["raw"], target) == "incremental"
+    assert copies == [(target, work)]  # only the copy kept for the build after
+    assert query(target, count) == [(0,)]
+    assert warehouse.working_copy_is_current(target)

@@ -87,7 +87,7 @@ def test_failed_build_keeps_the_published_warehouse(demo_raw, copy_of):
     with pytest.raises(build.BuildError):
         build_warehouse(demo_raw, published, "--vars", "{key_account_list: weekly}")
     assert _digest(published) == before
-    assert not warehouse.staging_path(published).exists()
+    assert not warehouse.working_path(published).exists()
 
 
 def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
@@ -110,11 +110,11 @@ def test_reader_during_a_build_sees_the_previous_warehouse(demo_raw, copy_of):
     env = {**os.environ, "RAW_DIR": str(demo_raw), "WAREHOUSE": str(published), "FULL": "1"}
     builder = subprocess.Popen([str(Path(sys.executable).with_name("kam")), "build"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    staging = warehouse.staging_path(published)
+    work = warehouse.working_path(published)
     deadline = time.monotonic() + 120
-    while not staging.exists() and builder.poll() is None and time.monotonic() < deadline:
+    while not work.exists() and builder.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert staging.exists(), "the build should be writing its staging file"
+    assert work.exists(), "the build should be writing its working copy"
     # mid-build: the reader opens the published file read-only and sees the old, complete data
     during = query(published, "select count(*) from customer_value_monthly")[0][0]
     assert during == marked_rows

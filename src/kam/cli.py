@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-raw", help="check the raw files' structure against the contract")
     sub.add_parser("build", help="check raw data, dbt build, validate, publish the warehouse; "
                    "incremental from the published warehouse unless --full (or FULL=1); "
+                   "--report renders the latest month's report; "
                    "other arguments go to dbt build (e.g. --vars '{key_account_list: monthly}')")
     sub.add_parser("validate", help="run the Great Expectations checkpoints on the published warehouse")
     sub.add_parser("docs", help="build dbt docs and the Great Expectations Data Docs")
@@ -49,8 +50,10 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "build":
             build.build(raw_dir, target, int(os.environ.get("SCALE") or 2000),
-                        int(os.environ.get("SEED") or 42), [a for a in rest if a != "--full"],
-                        full="--full" in rest or os.environ.get("FULL", "") not in ("", "0"))
+                        int(os.environ.get("SEED") or 42), [a for a in rest if a not in ("--full", "--report")],
+                        full="--full" in rest or os.environ.get("FULL", "") not in ("", "0"),
+                        report_dir=Path("reports") if "--report" in rest else None,
+                        keep_working_copy=os.environ.get("KEEP_WORKING_COPY", "1") not in ("", "0"))
             return 0
         if args.command == "validate":
             for warning in validation.validate(target):

@@ -1,16 +1,23 @@
 """The published warehouse: built aside, published atomically, read read-only.
 
 DuckDB lets one process hold a file for writing and then no reader can open it, so dbt never
-writes the published file. It builds a staging file next to it; once the build and its checks
-pass, the staging file is checkpointed, closed and renamed over the published one. A rename
+writes the published file. It builds a working copy next to it; once the build and its checks
+pass, the working copy is checkpointed, closed and renamed over the published one. A rename
 within one folder is atomic: a reader sees the old warehouse or the new one, never half of one,
 and a reader that opened the old file keeps reading it until it closes.
+
+An incremental build starts from the published state, so its working copy must be a copy of
+the published file. That copy is made right after publishing (beside the report) and stamped
+with both files' identity; the next build uses it only if the stamp still matches both, and
+copies the published file again otherwise.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -18,25 +25,87 @@ import duckdb
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
-def staging_path(warehouse: Path) -> Path:
+def working_path(warehouse: Path) -> Path:
     """Where a build writes before publishing (same folder, so the rename is atomic)."""
-    return warehouse.with_name(f".{warehouse.name}.building")
+    return warehouse.with_name(f".{warehouse.name}.work")
 
 
-def publish(staging: Path, warehouse: Path) -> None:
-    con = duckdb.connect(str(staging))
+def _stamp_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}.work.json")
+
+
+def _identity(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
+
+
+def _stamp(warehouse: Path) -> dict:
+    return {"published": _identity(warehouse), "working_copy": _identity(working_path(warehouse))}
+
+
+def working_copy_is_current(warehouse: Path) -> bool:
+    """Whether the working copy is still the copy of the published file made after it was
+    published: neither file was replaced or written since (inode, size and mtime unchanged)."""
+    try:
+        return json.loads(_stamp_path(warehouse).read_text()) == _stamp(warehouse)
+    except (OSError, ValueError):
+        return False
+
+
+def prepare_working_copy(warehouse: Path) -> bool:
+    """Make the working copy a copy of the published file for an incremental build; False if
+    the one kept from the last build was current and no copy was needed."""
+    current = working_copy_is_current(warehouse)
+    _stamp_path(warehouse).unlink(missing_ok=True)  # the build is about to change it
+    if current:
+        return False
+    discard(warehouse)
+    copy_file(warehouse, working_path(warehouse))
+    return True
+
+
+def refresh_working_copy(warehouse: Path) -> None:
+    """After publishing: copy the published file for the next build and stamp both."""
+    discard(warehouse)
+    copy_file(warehouse, working_path(warehouse))
+    _stamp_path(warehouse).write_text(json.dumps(_stamp(warehouse)))
+
+
+def copy_file(source: Path, destination: Path) -> None:
+    """Copy in the kernel with copy_file_range: a clone sharing the blocks where the file system
+    can (XFS, Btrfs), else a copy without passing through user space (on ext4 11-17 s for the
+    14 GB million-customer warehouse, against 12-24 s with shutil's sendfile in alternating
+    runs); shutil where the call is not supported."""
+    try:
+        with open(source, "rb") as src, open(destination, "wb") as dst:
+            size, done = os.fstat(src.fileno()).st_size, 0
+            while done < size:
+                copied = os.copy_file_range(src.fileno(), dst.fileno(), min(1 << 30, size - done))
+                if copied == 0:
+                    raise OSError(f"{source} shrank while it was copied")
+                done += copied
+    except (AttributeError, OSError):
+        shutil.copyfile(source, destination)
+
+
+def publish(warehouse: Path) -> None:
+    """Checkpoint the working copy and rename it over the published file."""
+    work = working_path(warehouse)
+    con = duckdb.connect(str(work))
     try:
         con.execute("checkpoint")  # fold the write-ahead log into the file before the rename
     finally:
         con.close()
-    wal = staging.with_name(staging.name + ".wal")
+    wal = work.with_name(work.name + ".wal")
     if wal.exists():
         raise RuntimeError(f"{wal} still exists after checkpoint; not publishing")
-    os.replace(staging, warehouse)
+    os.replace(work, warehouse)
 
 
-def discard(staging: Path) -> None:
-    for path in (staging, staging.with_name(staging.name + ".wal")):
+def discard(warehouse: Path) -> None:
+    """Delete the working copy (and its write-ahead log and stamp)."""
+    work = working_path(warehouse)
+    for path in (work, work.with_name(work.name + ".wal"), _stamp_path(warehouse)):
         path.unlink(missing_ok=True)
 
 
@@ -64,8 +133,8 @@ def build_info(warehouse: Path) -> dict | None:
         con.close()
 
 
-def months_rebuilt(staging: Path) -> list[dt.date]:
-    con = duckdb.connect(str(staging), read_only=True)
+def months_rebuilt(work: Path) -> list[dt.date]:
+    con = duckdb.connect(str(work), read_only=True)
     try:
         return [row[0] for row in con.execute(
             "select month_end from int_build_months where is_rebuilt order by month_end").fetchall()]
@@ -73,9 +142,9 @@ def months_rebuilt(staging: Path) -> list[dt.date]:
         con.close()
 
 
-def record_build(staging: Path, signature: str, mode: str, months: list[dt.date]) -> None:
+def record_build(work: Path, signature: str, mode: str, months: list[dt.date]) -> None:
     """What built this warehouse: the next build is incremental only if its signature matches."""
-    con = duckdb.connect(str(staging))
+    con = duckdb.connect(str(work))
     try:
         # dbt-duckdb leaves the staging tables of incremental Python models behind
         for (name,) in con.execute("select table_name from duckdb_tables() "
