@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,6 +56,23 @@ def test_injected_bad_mart_value_fails_with_suite_expectation_and_value(copy_of)
     assert "1 unexpected value(s), e.g. [1.5]" in message
     assert f"Data Docs: {validation.DOCS_INDEX}" in message
     assert validation.DOCS_INDEX.exists()
+
+
+def test_the_gate_checks_every_month_batch(copy_of, monkeypatch, capsys):
+    # batches of about a year of the demo's months: a defect in the first month and one in the
+    # last are both found, each in its own batch (the next batch is read while one is checked)
+    monkeypatch.setattr(validation, "BATCH_ROWS", 5000)
+    broken = copy_of()
+    [(first, last)] = query(broken, "select min(month_end), max(month_end) from customer_value_monthly where profit_rank = 1")
+    _break(broken, f"""update customer_value_monthly set cumulative_profit_share = 1.5
+        where profit_rank = 1 and month_end in (date '{first}', date '{last}')""")
+    with pytest.raises(validation.ValidationFailed) as failure:
+        validation.validate(broken)
+    batches = [f.batch for f in failure.value.critical if f.suite == "mart_customer_value_monthly"]
+    assert len(batches) == 2
+    assert batches[0].startswith(f"month_end {first}..") and batches[1].endswith(f"..{last}")
+    n_batches = int(re.search(r"validated mart_customer_value_monthly \((\d+) batches", capsys.readouterr().err)[1])
+    assert n_batches >= 3
 
 
 def test_a_staged_order_dated_after_today_fails_the_staged_suite(copy_of):

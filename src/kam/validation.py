@@ -18,6 +18,7 @@ import re
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,6 +200,27 @@ def _observed(result) -> str:
     return json.dumps(res, default=str)[:200]
 
 
+def _check(checkpoint, name: str, batched: bool, label: str, frame, parameters: dict) -> list[Finding]:
+    """One batch through the suite's checkpoint. A month batch is first checked pass or fail
+    only; GX's SUMMARY (observed values and examples, for which it finds each expectation's
+    unexpected values and their rows too) only for a batch that fails something. The
+    checkpoint's validation definition runs directly: the checkpoint's own result format is
+    its stored one."""
+    run = checkpoint.validation_definitions[0].run
+    arguments = {"checkpoint_id": checkpoint.id, "batch_parameters": {"dataframe": frame},
+                 "expectation_parameters": parameters}
+    result = run(**arguments, result_format="BOOLEAN_ONLY" if batched else "SUMMARY")
+    if batched and not result.success:
+        result = run(**arguments, result_format="SUMMARY")
+    findings = []
+    for outcome in result.results:
+        if not outcome.success:
+            config = outcome.expectation_config
+            severity = getattr(config.severity, "value", str(config.severity))
+            findings.append(Finding(name, label, severity, _describe(config), _observed(outcome)))
+    return findings
+
+
 def validate(warehouse: Path, months: list[dt.date] | None = None, quiet: bool = False
              ) -> list[Finding]:
     """Run every suite on the warehouse file; return warnings, raise on critical failures.
@@ -216,37 +238,40 @@ def validate(warehouse: Path, months: list[dt.date] | None = None, quiet: bool =
         # compare with a datetime64 column
         parameters = {"first_month_start": f"{first_month_start}T00:00:00",
                       "today": f"{dt.date.today()}T00:00:00"}
+        plans = []
         for name in suite_names():
             suite = json.loads((SUITE_DIR / f"{name}.json").read_text())
             meta = suite["meta"]["kam"]
             available = [row[0] for row in con.execute(f"describe {meta['query']}").fetchall()]
             columns = ", ".join(f'"{c}"' for c in _columns_used(suite, available))
-            query = f"select {columns} from ({meta['query']}) as q"
-            checkpoint = _checkpoint(context, name)
-            started = time.monotonic()
-            n_batches = 0
-            batched = bool(meta.get("batch_by"))
-            # a month batch is first checked pass or fail only; GX's SUMMARY (observed values and
-            # examples, for which it finds each expectation's unexpected values and their rows
-            # too) only for a batch that fails something. The checkpoint's validation definition
-            # runs directly: the checkpoint's own result format is its stored one.
-            run = checkpoint.validation_definitions[0].run
-            for label, frame in _batches(con, query, meta.get("batch_by"), months):
+            plans.append((name, _checkpoint(context, name), meta.get("batch_by"),
+                          f"select {columns} from ({meta['query']}) as q"))
+
+        def all_batches():
+            cursor = con.cursor()  # its own connection: used from the prefetching thread
+            for plan in plans:
+                _, _, batch_by, query = plan
+                for label, frame in _batches(cursor, query, batch_by, months):
+                    yield plan, label, frame
+                yield plan, None, None  # the suite's end
+
+        started, n_batches = time.monotonic(), 0
+        # the next batch is read (DuckDB, Arrow, pandas: mostly outside the GIL) while GX checks
+        # this one
+        with ThreadPoolExecutor(max_workers=1) as reader:
+            batches = all_batches()
+            pending = reader.submit(next, batches, None)
+            while (item := pending.result()) is not None:
+                pending = reader.submit(next, batches, None)
+                (name, checkpoint, batch_by, _), label, frame = item
+                if label is None:
+                    if not quiet:
+                        print(f"[kam] validated {name} ({n_batches} batch{'es' * (n_batches != 1)}, "
+                              f"{time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
+                    started, n_batches = time.monotonic(), 0
+                    continue
                 n_batches += 1
-                arguments = {"checkpoint_id": checkpoint.id, "batch_parameters": {"dataframe": frame},
-                             "expectation_parameters": parameters}
-                result = run(**arguments, result_format="BOOLEAN_ONLY" if batched else "SUMMARY")
-                if batched and not result.success:
-                    result = run(**arguments, result_format="SUMMARY")
-                for outcome in result.results:
-                    if not outcome.success:
-                        config = outcome.expectation_config
-                        severity = getattr(config.severity, "value", str(config.severity))
-                        findings.append(Finding(name, label, severity, _describe(config),
-                                                _observed(outcome)))
-            if not quiet:
-                print(f"[kam] validated {name} ({n_batches} batch{'es' * (n_batches != 1)}, "
-                      f"{time.monotonic() - started:.1f} s)", file=sys.stderr, flush=True)
+                findings += _check(checkpoint, name, bool(batch_by), label, frame, parameters)
     finally:
         con.close()
     context.build_data_docs()
