@@ -1,4 +1,5 @@
-"""`make build`: raw data -> checks -> dbt build -> publish, with a clear word at each step."""
+"""`make build`: raw data -> checks -> dbt build -> gate -> publish -> report (beside the copy kept
+for the next build), with a clear word at each step."""
 
 from __future__ import annotations
 
