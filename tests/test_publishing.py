@@ -108,6 +108,18 @@ def test_failed_build_keeps_the_published_warehouse(demo_raw, copy_of):
     assert not warehouse.working_path(published).exists()
 
 
+def test_a_disk_too_full_for_the_working_copy_stops_the_build_before_dbt(demo_raw, copy_of, monkeypatch):
+    published = copy_of()
+    before = _digest(published)
+    monkeypatch.setattr(warehouse.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 1000, 1000))
+    size = f"{published.stat().st_size / 1e6:,.0f} MB"
+    with pytest.raises(build.BuildError, match=rf"could not copy the published warehouse .* copying "
+                       rf"{re.escape(str(published))} \({size}\) needs more disk: 0 MB free in "):
+        build_warehouse(demo_raw, published)
+    assert _digest(published) == before
+    assert not warehouse.working_path(published).exists()
+
+
 def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
     published = copy_of()
     before = _digest(published)

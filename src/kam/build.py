@@ -108,7 +108,11 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
     try:
         if mode == "incremental":
             phase = time.monotonic()
-            if warehouse.prepare_working_copy(target):
+            try:
+                copied = warehouse.prepare_working_copy(target)
+            except OSError as exc:
+                raise BuildError(f"could not copy the published warehouse to {work}: {exc}") from exc
+            if copied:
                 _say(f"incremental build: copied {target} to {work} in {time.monotonic() - phase:.0f} s")
             else:
                 _say(f"incremental build in {work}, the copy of {target} kept from the last build")
