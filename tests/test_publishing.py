@@ -136,8 +136,10 @@ def test_reader_during_a_build_sees_the_previous_warehouse(demo_raw, copy_of):
     [(marked_rows,)] = query(published, "select count(*) from customer_value_monthly")
     assert marked_rows < old_rows
 
-    # a full build: an incremental one would keep the tampered months (the raw data did not change)
-    env = {**os.environ, "RAW_DIR": str(demo_raw), "WAREHOUSE": str(published), "FULL": "1"}
+    # a full build: an incremental one would keep the tampered months (the raw data did not
+    # change); and no copy kept after it
+    env = {**os.environ, "RAW_DIR": str(demo_raw), "WAREHOUSE": str(published), "FULL": "1",
+           "KEEP_WORKING_COPY": "0"}
     builder = subprocess.Popen([str(Path(sys.executable).with_name("kam")), "build"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     work = warehouse.working_path(published)
@@ -150,6 +152,7 @@ def test_reader_during_a_build_sees_the_previous_warehouse(demo_raw, copy_of):
     assert during == marked_rows
     assert builder.wait(timeout=600) == 0, builder.stderr.read()
     assert query(published, "select count(*) from customer_value_monthly")[0][0] == old_rows
+    assert not work.exists()
 
 
 def test_duckdb_cli_reads_the_published_file(demo_warehouse):
