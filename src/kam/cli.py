@@ -14,6 +14,11 @@ def _env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default)
 
 
+def _env_flag(name: str, default: str) -> bool:
+    """FULL=1 style switches: unset takes the default, empty or 0 is off."""
+    return os.environ.get(name, default) not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(prog="kam", description="Key-account analytics warehouse")
@@ -51,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "build":
             build.build(raw_dir, target, int(os.environ.get("SCALE") or 2000),
                         int(os.environ.get("SEED") or 42), [a for a in rest if a not in ("--full", "--report")],
-                        full="--full" in rest or os.environ.get("FULL", "") not in ("", "0"),
+                        full="--full" in rest or _env_flag("FULL", ""),
                         report_dir=Path("reports") if "--report" in rest else None,
-                        keep_working_copy=os.environ.get("KEEP_WORKING_COPY", "1") not in ("", "0"))
+                        keep_working_copy=_env_flag("KEEP_WORKING_COPY", "1"))
             return 0
         if args.command == "validate":
             for warning in validation.validate(target):

@@ -56,20 +56,22 @@ def working_copy_is_current(warehouse: Path) -> bool:
 def prepare_working_copy(warehouse: Path) -> bool:
     """Make the working copy a copy of the published file for an incremental build; False if
     the one kept from the last build was current and no copy was needed."""
-    current = working_copy_is_current(warehouse)
-    _stamp_path(warehouse).unlink(missing_ok=True)  # the build is about to change it
-    if current:
+    if working_copy_is_current(warehouse):
+        _stamp_path(warehouse).unlink()  # the build is about to change it
         return False
-    discard(warehouse)
-    copy_file(warehouse, working_path(warehouse))
+    _copy_published(warehouse)
     return True
 
 
 def refresh_working_copy(warehouse: Path) -> None:
     """After publishing: copy the published file for the next build and stamp both."""
-    discard(warehouse)
-    copy_file(warehouse, working_path(warehouse))
+    _copy_published(warehouse)
     _stamp_path(warehouse).write_text(json.dumps(_stamp(warehouse)))
+
+
+def _copy_published(warehouse: Path) -> None:
+    discard(warehouse)  # the old copy and its stamp first: their room counts for the new one
+    copy_file(warehouse, working_path(warehouse))
 
 
 def copy_file(source: Path, destination: Path) -> None:
@@ -84,7 +86,7 @@ def copy_file(source: Path, destination: Path) -> None:
                       f"{_megabytes(free)} free in {destination.parent}")
     try:
         with open(source, "rb") as src, open(destination, "wb") as dst:
-            size, done = os.fstat(src.fileno()).st_size, 0
+            done = 0
             while done < size:
                 copied = os.copy_file_range(src.fileno(), dst.fileno(), min(1 << 30, size - done))
                 if copied == 0:
