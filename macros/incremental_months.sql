@@ -209,7 +209,7 @@
 
 
 {% macro get_incremental_replace_sql(arg_dict) %}
-    {#- all rows replaced (int_build_months reads its previous rows, so it is incremental) -#}
+    {#- all rows replaced: for a model that reads its own previous rows, so it is incremental -#}
     {%- set columns = get_quoted_csv(arg_dict['dest_columns'] | map(attribute='name')) -%}
     delete from {{ arg_dict['target_relation'] }};
     insert into {{ arg_dict['target_relation'] }} ({{ columns }})

@@ -100,6 +100,8 @@ select
     file_stamps._source_file_size,
     file_stamps._source_file_modified,
     {{ raw_row_hash(source_relation) }} as _row_hash,
+    -- the dbt run that landed the row: landed_raw__customer_ids groups only the new rows
+    '{{ invocation_id }}' as _landed_by,
     {{ quarantine_reason(contract_checks(source_relation) + checks, 'landed') }}
 from numbered
 inner join file_stamps on numbered._source_file = file_stamps._source_file
@@ -159,6 +161,25 @@ left join (
 ) as unknown_customers
     on landed.customer_id = unknown_customers.unknown_customer_id
 {%- endif %}
+{%- endmacro %}
+
+
+{% macro landed_rows_kept(entities) %}
+    {#- whether each entity's landed table still holds rows an earlier dbt run landed, so that
+        this run only appended to it: landing reads an entity again in full when one of its
+        files changed or went (rows may be gone then), and an entity without rows may have lost
+        them -#}
+    {%- if not execute -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for entity in entities -%}
+        {%- set kept = run_query("select 1 from " ~ ref('landed_raw__' ~ entity)
+                                 ~ " where _landed_by <> '" ~ invocation_id ~ "' limit 1") -%}
+        {%- if kept.rows | length == 0 -%}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(true) }}
 {%- endmacro %}
 
 

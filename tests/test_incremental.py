@@ -21,6 +21,7 @@ from conftest import LAST_MONTH, query
 
 FIRST_LOAD_MONTH = dt.date(LAST_MONTH.year, LAST_MONTH.month - 1, 1)
 NEW_MONTH_END = dt.date(2026, 10, 31)
+LANDED_ROWS = {f"landed_raw__{entity}" for entity in ("customers", "orders", "contacts", "surveys")}
 
 
 def _build(raw, target, full=False, validate=False):
@@ -45,8 +46,10 @@ def _differences(left, right) -> dict[str, tuple[int, int]]:
         for table in tables:
             if table == "kam_build_info":
                 continue  # says how each was built: differs by design
-            # which months a build recomputed differs by design; the fingerprints may not
-            columns = "month_end, fingerprint, n_rows" if table == "int_build_months" else "*"
+            # which months a build recomputed, and which dbt run landed a raw row, differ by
+            # design; the fingerprints and the rows may not
+            columns = {"int_build_months": "month_end, fingerprint, n_rows"}.get(
+                table, "* exclude (_landed_by)" if table in LANDED_ROWS else "*")
             counts = [con.execute(f"select count(*) from (select {columns} from {a}.main.{table} "
                                   f"except all select {columns} from {b}.main.{table})").fetchall()[0][0]
                       for a, b in (("l", "r"), ("r", "l"))]
@@ -204,6 +207,26 @@ def test_a_customer_arriving_after_its_contacts_rebuilds_from_their_month(loads)
         [("K-LATE",)]
     assert _build(raw, root / "full-late" / "kam.duckdb", full=True) == "full"
     differences = _differences(loads["incremental"], root / "full-late" / "kam.duckdb")
+    assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
+
+
+def test_a_raw_file_withdrawn_takes_its_rows_out_of_every_table(loads):
+    # landed_raw__customer_ids adds up only the rows a build landed while no entity was read
+    # again in full; a file gone makes landing read its entity again, and the ids seen only
+    # in that file must go too, as in a full rebuild
+    raw, root = loads["raw"], loads["root"]
+    withdrawn = raw / "contacts" / "2026-10" / "zz-withdrawn.csv"
+    withdrawn.write_text(
+        "contact_id,customer_id,contact_date,channel,account_manager,contact_person\n"
+        "K-GONE,C-GONE,2026-07-03 09:00:00,call,Li Wei,Zhou Min\n")
+    first_dates = "select first_date from landed_raw__customer_ids where customer_id = 'C-GONE'"
+    assert _build(raw, loads["incremental"]) == "incremental"
+    assert query(loads["incremental"], first_dates) == [(dt.date(2026, 7, 3),)]
+    withdrawn.unlink()
+    assert _build(raw, loads["incremental"]) == "incremental"
+    assert query(loads["incremental"], first_dates) == []
+    assert _build(raw, root / "full-withdrawn" / "kam.duckdb", full=True) == "full"
+    differences = _differences(loads["incremental"], root / "full-withdrawn" / "kam.duckdb")
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
 
 
