@@ -157,7 +157,7 @@ left join (
     select customer_ids.customer_id as unknown_customer_id
     from {{ customer_ids }} as customer_ids
     left join {{ customers }} as customers on customer_ids.customer_id = customers.customer_id
-    where customer_ids.customer_id is not null and customers.customer_id is null
+    where customers.customer_id is null
 ) as unknown_customers
     on landed.customer_id = unknown_customers.unknown_customer_id
 {%- endif %}
