@@ -46,7 +46,7 @@ def model(dbt, session):
             gg, _ = _last_good(params, "gamma_gamma", month_end)
             month = rfm.filter(f"month_end = DATE '{month_end}'").select(
                 "customer_id, frequency, recency_days, age_days, monetary_value, lifetime_gross_margin"
-            ).arrow().read_all()
+            ).to_arrow_table()
             # the numbers to pandas, the ids kept as Arrow strings: made into Python objects and
             # back they cost more than the predictions
             frame = month.drop_columns(["customer_id"]).to_pandas()

@@ -18,8 +18,9 @@ final as (
         discount,
         quantity,
         cost is not null as has_cost,
-        -- value is profit, not revenue; without a cost the order's profit is its revenue
-        revenue - coalesce(cost, 0) as gross_profit,
+        -- value is profit, not revenue; without a cost the order's profit is its revenue (as
+        -- money: duckdb 2.0 types the difference of two decimal(18,2) decimal(19,2))
+        {{ money('revenue - coalesce(cost, 0)') }} as gross_profit,
         (revenue - coalesce(cost, 0)) / nullif(revenue, 0) as gross_margin,
         due_date,
         paid_date,
