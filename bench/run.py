@@ -133,28 +133,31 @@ def bench_scale(scale: int, root: Path) -> dict:
     dbt_s, dbt_gib = run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet"],
                          dbt_env(raw, work))
     sql_s, fit_s = model_seconds()
-    print("[bench] validation", file=sys.stderr, flush=True)
-    val_s, val_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; "
-                          "from kam import validation; validation.validate(Path(sys.argv[1]), quiet=True)",
-                          str(work)])
-    # recorded as `kam build` does, so that the incremental build below continues from it
-    warehouse.record_build(work, build.signature([]), "full", warehouse.months_rebuilt(work))
+    # sealed as `kam build` does, so that the incremental build below continues from it
+    warehouse.seal(work, build.signature([]), "full", warehouse.months_rebuilt(work))
+    print("[bench] validation, and the copy for the next build beside it", file=sys.stderr, flush=True)
+    val_s, val_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; from kam import build; "
+                          "build.check(Path(sys.argv[1]), None, True, True)", str(wh)])
     warehouse.publish(wh)
+    print("[bench] report", file=sys.stderr, flush=True)
+    rep_s, rep_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; from kam import build; "
+                          "build.after_publishing(Path(sys.argv[1]), Path(sys.argv[2]), True)",
+                          str(wh), str(root / "reports")])
     print("[bench] dbt run of the SQL models, then the same SQL direct", file=sys.stderr, flush=True)
     # on a copy at the working copy's path, as `kam build` runs dbt: the same profile as the
     # dbt build above, so dbt parses partially as it does on every build after the first
-    # (another path would change the profile and cost a full parse)
+    # (another path would change the profile and cost a full parse); the copy kept for the
+    # next build waits aside meanwhile (a rename keeps the identity it is stamped with)
+    kept = root / "kept_working_copy.duckdb"
+    os.replace(work, kept)
     shutil.copy(wh, work)
     # full refresh: the compiled SQL is then the full build's, which runs as is below
     sql_wall_s, _ = run([str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--full-refresh",
                          "--exclude", *PYTHON_MODELS], dbt_env(raw, work))
-    warehouse.discard(wh)
+    work.with_name(work.name + ".wal").unlink(missing_ok=True)
+    os.replace(kept, work)
     with tempfile.TemporaryDirectory(dir=root) as workdir:
         direct_s = direct_sql_seconds(wh, Path(workdir))
-    print("[bench] report, and the copy for the next build beside it", file=sys.stderr, flush=True)
-    rep_s, rep_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; from kam import build; "
-                          "build.after_publishing(Path(sys.argv[1]), Path(sys.argv[2]), True)",
-                          str(wh), str(root / "reports")])
     con = warehouse.connect(wh)
     orders = con.execute("select count(*) from stg_raw__orders").fetchone()[0]
     con.close()
@@ -191,7 +194,7 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
         "# Benchmark results", "",
         f"Machine: {os.cpu_count()} cores, {memory:.1f} GiB memory, {platform.platform()}; "
         f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make bench`.", "",
-        "| customers | orders | full build s | dbt build s (SQL models s / model fitting s) | validation s | report (beside the copy for the next build) s | peak GiB | one new month: `kam build --report` s (of full) | dbt overhead (`dbt run` of the SQL models / same SQL direct, wall) | BG/NBD fit: ours s / lifetimes s (speed-up) | max rel. param diff |",
+        "| customers | orders | full build s | dbt build s (SQL models s / model fitting s) | validation (beside the copy for the next build) s | report s | peak GiB | one new month: `kam build --report` s (of full) | dbt overhead (`dbt run` of the SQL models / same SQL direct, wall) | BG/NBD fit: ours s / lifetimes s (speed-up) | max rel. param diff |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
@@ -209,11 +212,11 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
     lines += ["", "Demo data generation (not part of the build): " + ", ".join(
         f"{r['scale']:,} customers {r['data_s']:.0f} s, peak {r['data_gib']:.2f} GiB" for r in results) + ".",
         "", "The full build is dbt build (SQL models, Python model fitting, data and unit tests) + the "
-        "Great Expectations gate + the latest report, rendered while the published file is copied "
-        "for the next build; each phase is its own process, peak memory is the largest of them. "
+        "Great Expectations gate, run while the sealed working copy is copied for the next build, + "
+        "the latest report; each phase is its own process, peak memory is the largest of them. "
         "The incremental build is `kam build --report` after `kam data --append-month` (dbt build "
-        "of the months rebuilt in the copy kept by the full build, validation of those months, "
-        "publish, then the report beside the next copy). Model times inside dbt build are dbt's own per-model timings (one model at "
+        "of the months rebuilt in the copy kept by the full build, validation of those months "
+        "beside the next copy, publish, then the report). Model times inside dbt build are dbt's own per-model timings (one model at "
         "a time, the default DBT_THREADS=1). The dbt overhead is the wall time of `dbt run` of the SQL models (startup and its "
         "partial parse included, as on every build after the first) on a copy of the warehouse at the build's working-copy path against the same compiled SQL run in one DuckDB session. The fit comparison uses the latest month's RFM "
         "summary: ours aggregated to distinct rows, lifetimes one row per customer."]

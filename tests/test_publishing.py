@@ -127,6 +127,8 @@ def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
     with pytest.raises(validation.ValidationFailed, match=r"suite raw_entities: .*column=quarantined_share"):
         build_warehouse(raw, published)
     assert _digest(published) == before
+    # the copy for the next build, made while the gate ran, is gone with the working copy
+    assert list(published.parent.glob(f".{published.name}*")) == []
 
 
 def test_reader_during_a_build_sees_the_previous_warehouse(demo_raw, copy_of):
