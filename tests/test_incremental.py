@@ -252,7 +252,7 @@ def test_the_next_build_starts_from_the_kept_copy_only_while_it_matches_the_publ
     target = tmp_path / "kam.duckdb"
     shutil.copyfile(loads["incremental"], target)
     assert not warehouse.working_copy_is_current(target)  # no copy kept beside this file
-    warehouse.refresh_working_copy(target)  # what a build does after publishing
+    warehouse.refresh_working_copy(target)  # what a build leaves for the next one
     assert warehouse.working_copy_is_current(target)
     copies = []
     copy_file = warehouse.copy_file
