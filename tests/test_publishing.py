@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -127,7 +128,7 @@ def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
     with pytest.raises(validation.ValidationFailed, match=r"suite raw_entities: .*column=quarantined_share"):
         build_warehouse(raw, published)
     assert _digest(published) == before
-    # the copy for the next build, made while the gate ran, is gone with the working copy
+    # the copy for the next build, made beside the gate, is gone with the working copy
     assert list(published.parent.glob(f".{published.name}*")) == []
 
 
@@ -199,3 +200,20 @@ def test_rebuilding_unchanged_raw_data_gives_identical_marts(demo_raw, demo_ware
         if differing:
             differences[table] = f"{differing} of {rows} rows"
     assert not differences, f"tables that differ between two builds: {differences}"
+
+
+def test_a_build_spills_beside_its_file_wherever_the_warehouse_is(demo_raw, tmp_path):
+    # a warehouse outside the project folder: DuckDB creates its spill folder but not the
+    # parents, so the default must not name a folder that only a project checkout has
+    database = tmp_path / "elsewhere" / ".kam.duckdb.work"
+    database.parent.mkdir()
+    env = build.dbt_env(demo_raw, database) | {"DUCKDB_MEMORY_LIMIT": "32MB"}
+    env.pop("DUCKDB_TEMP_DIR", None)
+    # a sort of 4 million rows does not fit in 32MB: it spills or fails
+    sorted_past_memory = ("select current_setting('temp_directory') as spill, max(r) as n from "
+                          "(select row_number() over (order by random()) as r from range(4000000))")
+    shown = subprocess.run([str(Path(sys.executable).with_name("dbt")), "show", "--inline", sorted_past_memory,
+                            "--output", "json", "--quiet"], cwd=warehouse.PROJECT_DIR, env=env,
+                           capture_output=True, text=True)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert json.loads(shown.stdout)["show"] == [{"spill": f"{database}.tmp", "n": 4000000}]
