@@ -3,9 +3,10 @@
 For each scale: demo data, then the full build in two processes (dbt build: SQL models and model
 fitting; then validation, publish and report beside the copy for the next build) with wall time
 and peak memory of each; one more month of data appended and the incremental `make build`
-(build + report) timed against the full one; the dbt overhead ratio (dbt's run of the SQL models against the same compiled SQL executed directly
-in one DuckDB session); and our BG/NBD fit against lifetimes' on the same RFM summary. All
-ratios are measured in the same run, side by side. Writes bench/results.md.
+(build + report) timed against the full one; the dbt overhead ratio (dbt's run of the SQL
+models against the same compiled SQL executed directly in one DuckDB session); and our BG/NBD
+fit against lifetimes' on the same RFM summary. All ratios are measured in the same run, side
+by side. Writes bench/results.md.
 """
 
 from __future__ import annotations

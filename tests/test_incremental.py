@@ -267,7 +267,7 @@ def test_the_next_build_starts_from_the_kept_copy_only_while_it_matches_the_publ
     assert not warehouse.working_copy_is_current(target)
     assert _build(loads["raw"], target) == "incremental"
     work = warehouse.working_path(target)
-    # before the build, then the sealed working copy for the build after, while the gate reads it
+    # before the build, then the sealed working copy for the build after, beside the gate
     assert [source for source, _ in copies] == [target, work]
     assert query(target, "select n_months_rebuilt from kam_build_info") == [(0,)]
     count = f"select count(*) from customer_value_monthly where month_end = date '{NEW_MONTH_END}'"

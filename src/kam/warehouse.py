@@ -1,16 +1,17 @@
 """The published warehouse: built aside, published atomically, read read-only.
 
 DuckDB lets one process hold a file for writing and then no reader can open it, so dbt never
-writes the published file. It builds a working copy next to it; once the build and its checks
-pass, the working copy is checkpointed, closed and renamed over the published one. A rename
-within one folder is atomic: a reader sees the old warehouse or the new one, never half of one,
-and a reader that opened the old file keeps reading it until it closes.
+writes the published file. It builds a working copy next to it, which is checkpointed and
+closed, checked, and, if the checks pass, renamed over the published one. A rename within one
+folder is atomic: a reader sees the old warehouse or the new one, never half of one, and a
+reader that opened the old file keeps reading it until it closes.
 
 An incremental build starts from the published state, so its working copy must be a copy of
 the published file. Once a build is sealed (recorded and checkpointed) its working copy is only
-read until it is renamed, so the next build's copy is made then, while the gate reads it, and
-stamped with both files' identity as they will be once published. The next build uses the copy
-only if the stamp still matches both, and copies the published file again otherwise.
+read until it is renamed, so the next build's copy is made then, beside the gate, the rename
+and the report, and stamped with both files' identity as they will be once published. The
+next build uses the copy only if the stamp still matches both, and copies the published file
+again otherwise.
 """
 
 from __future__ import annotations
@@ -82,14 +83,10 @@ def copy_for_next_build(warehouse: Path, source: Path) -> None:
     _stamp_path(warehouse).write_text(json.dumps({"published": identity, "working_copy": _identity(copy)}))
 
 
-def keep_copy_for_next_build(warehouse: Path) -> bool:
+def keep_copy_for_next_build(warehouse: Path) -> None:
     """After publishing: the copy made for the next build becomes the working copy (a rename
-    keeps the identity it was stamped with). False if there is none."""
-    copy = _next_path(warehouse)
-    if not copy.exists():
-        return False
-    os.replace(copy, working_path(warehouse))
-    return True
+    keeps the identity it was stamped with)."""
+    os.replace(_next_path(warehouse), working_path(warehouse))
 
 
 def refresh_working_copy(warehouse: Path) -> None:
