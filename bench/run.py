@@ -1,12 +1,11 @@
 """Benchmark of the warehouse at several scales (not a test): `make bench [BENCH_SCALES="..."]`.
 
-For each scale: demo data, then the full build in two processes (dbt build: SQL models and model
-fitting; then validation, publish and report beside the copy for the next build) with wall time
-and peak memory of each; one more month of data appended and the incremental `make build`
-(build + report) timed against the full one; the dbt overhead ratio (dbt's run of the SQL
-models against the same compiled SQL executed directly in one DuckDB session); and our BG/NBD
-fit against lifetimes' on the same RFM summary. All ratios are measured in the same run, side
-by side. Writes bench/results.md.
+For each scale: demo data, then the full build phase by phase (dbt SQL models, model fitting,
+validation, report) with wall time and peak memory of each phase's process; one more month of
+data appended and the incremental `make build` (build + report) timed against the full one; the
+dbt overhead ratio (dbt's run of the SQL models against the same compiled SQL executed directly
+in one DuckDB session); and our BG/NBD fit against lifetimes' on the same RFM summary. All
+ratios are measured in the same run, side by side. Writes bench/results.md.
 """
 
 from __future__ import annotations
@@ -134,33 +133,28 @@ def bench_scale(scale: int, root: Path) -> dict:
     dbt_s, dbt_gib = run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet"],
                          dbt_env(raw, work))
     sql_s, fit_s = model_seconds()
-    # sealed as `kam build` does, so that the incremental build below continues from it
-    started = time.monotonic()
-    warehouse.seal(work, build.signature([]), "full", warehouse.months_rebuilt(work))
-    dbt_s += time.monotonic() - started
-    print("[bench] validation, publish and report, the copy for the next build beside them",
-          file=sys.stderr, flush=True)
-    seconds = root / f"finish_{scale}.json"
-    finish_s, finish_gib = run([sys.executable, "-c", "import json, sys; from pathlib import Path; from kam import build; "
-                                "s = build.finish(Path(sys.argv[1]), None, True, Path(sys.argv[2]), True); "
-                                "Path(sys.argv[3]).write_text(json.dumps(s))",
-                                str(wh), str(root / "reports"), str(seconds)])
-    finish = json.loads(seconds.read_text())
+    print("[bench] validation", file=sys.stderr, flush=True)
+    val_s, val_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                          "from kam import validation; validation.validate(Path(sys.argv[1]), quiet=True)",
+                          str(work)])
+    # recorded as `kam build` does, so that the incremental build below continues from it
+    warehouse.record_build(work, build.signature([]), "full", warehouse.months_rebuilt(work))
+    warehouse.publish(wh)
     print("[bench] dbt run of the SQL models, then the same SQL direct", file=sys.stderr, flush=True)
     # on a copy at the working copy's path, as `kam build` runs dbt: the same profile as the
     # dbt build above, so dbt parses partially as it does on every build after the first
-    # (another path would change the profile and cost a full parse); the copy kept for the
-    # next build waits aside meanwhile (a rename keeps the identity it is stamped with)
-    kept = root / "kept_working_copy.duckdb"
-    os.replace(work, kept)
+    # (another path would change the profile and cost a full parse)
     shutil.copy(wh, work)
     # full refresh: the compiled SQL is then the full build's, which runs as is below
     sql_wall_s, _ = run([str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--full-refresh",
                          "--exclude", *PYTHON_MODELS], dbt_env(raw, work))
-    work.with_name(work.name + ".wal").unlink(missing_ok=True)
-    os.replace(kept, work)
+    warehouse.discard(wh)
     with tempfile.TemporaryDirectory(dir=root) as workdir:
         direct_s = direct_sql_seconds(wh, Path(workdir))
+    print("[bench] report, and the copy for the next build beside it", file=sys.stderr, flush=True)
+    rep_s, rep_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; from kam import build; "
+                          "build.after_publishing(Path(sys.argv[1]), Path(sys.argv[2]), True)",
+                          str(wh), str(root / "reports")])
     con = warehouse.connect(wh)
     orders = con.execute("select count(*) from stg_raw__orders").fetchone()[0]
     con.close()
@@ -173,14 +167,13 @@ def bench_scale(scale: int, root: Path) -> dict:
     return {
         "scale": scale, "orders": orders, "data_s": data_s, "data_gib": data_gib,
         "dbt_s": dbt_s, "dbt_gib": dbt_gib, "sql_models_s": sql_s, "fit_models_s": fit_s,
-        "validation_s": finish["validation"], "report_s": finish["report"], "copy_s": finish["copy"],
-        "finish_s": finish_s, "finish_gib": finish_gib,
-        "full_build_s": dbt_s + finish_s, "peak_gib": max(dbt_gib, finish_gib),
+        "validation_s": val_s, "validation_gib": val_gib, "report_s": rep_s, "report_gib": rep_gib,
+        "full_build_s": dbt_s + val_s + rep_s, "peak_gib": max(dbt_gib, val_gib, rep_gib),
         "dbt_sql_run_s": sql_wall_s, "direct_sql_s": direct_s,
         "dbt_overhead": sql_wall_s / direct_s if direct_s else float("nan"),
         "fit": fit_comparison(latest_summary(wh)),
         "append_s": append_s, "incremental_s": inc_s, "incremental_gib": inc_gib,
-        "incremental_ratio": inc_s / (dbt_s + finish_s),
+        "incremental_ratio": inc_s / (dbt_s + val_s + rep_s),
     }
 
 
@@ -198,15 +191,15 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
         "# Benchmark results", "",
         f"Machine: {os.cpu_count()} cores, {memory:.1f} GiB memory, {platform.platform()}; "
         f"measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `make bench`.", "",
-        "| customers | orders | full build s | dbt build s (SQL models s / model fitting s) | validation, publish and report s (validation / report / copy beside them) | peak GiB | one new month: `kam build --report` s (of full) | dbt overhead (`dbt run` of the SQL models / same SQL direct, wall) | BG/NBD fit: ours s / lifetimes s (speed-up) | max rel. param diff |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| customers | orders | full build s | dbt build s (SQL models s / model fitting s) | validation s | report (beside the copy for the next build) s | peak GiB | one new month: `kam build --report` s (of full) | dbt overhead (`dbt run` of the SQL models / same SQL direct, wall) | BG/NBD fit: ours s / lifetimes s (speed-up) | max rel. param diff |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         f = r["fit"]
         lines.append(
             f"| {r['scale']:,} | {r['orders']:,} | {r['full_build_s']:.0f} | {r['dbt_s']:.0f} "
-            f"({r['sql_models_s']:.0f} / {r['fit_models_s']:.0f}) | {r['finish_s']:.0f} ({r['validation_s']:.0f} / "
-            f"{r['report_s']:.0f} / {r['copy_s']:.0f}) | {r['peak_gib']:.2f} | {r['incremental_s']:.0f} "
+            f"({r['sql_models_s']:.0f} / {r['fit_models_s']:.0f}) | {r['validation_s']:.0f} | "
+            f"{r['report_s']:.0f} | {r['peak_gib']:.2f} | {r['incremental_s']:.0f} "
             f"({100 * r['incremental_ratio']:.0f}%) | {r['dbt_overhead']:.2f}x "
             f"({r['dbt_sql_run_s']:.1f} s / {r['direct_sql_s']:.1f} s) | {fit_cells(f)} |")
     lines += ["", f"BG/NBD fit on a 1,000,000-customer RFM summary (the {source_scale:,}-customer "
@@ -215,13 +208,12 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
               f"{fit_cells(million)}."]
     lines += ["", "Demo data generation (not part of the build): " + ", ".join(
         f"{r['scale']:,} customers {r['data_s']:.0f} s, peak {r['data_gib']:.2f} GiB" for r in results) + ".",
-        "", "The full build is dbt build (SQL models, Python model fitting, data and unit tests; with "
-        "the seal: the build record and a checkpoint) + the "
-        "Great Expectations gate, publishing and the latest report, while the sealed working copy is "
-        "copied for the next build beside them; each of the two is its own process, peak memory is "
-        "the larger. The incremental build is `kam build --report` after `kam data --append-month` "
-        "(dbt build of the months rebuilt in the copy kept by the full build, then validation of "
-        "those months, publish and the report beside the next copy). Model times inside dbt build are dbt's own per-model timings (one model at "
+        "", "The full build is dbt build (SQL models, Python model fitting, data and unit tests) + the "
+        "Great Expectations gate + the latest report, rendered while the published file is copied "
+        "for the next build; each phase is its own process, peak memory is the largest of them. "
+        "The incremental build is `kam build --report` after `kam data --append-month` (dbt build "
+        "of the months rebuilt in the copy kept by the full build, validation of those months, "
+        "publish, then the report beside the next copy). Model times inside dbt build are dbt's own per-model timings (one model at "
         "a time, the default DBT_THREADS=1). The dbt overhead is the wall time of `dbt run` of the SQL models (startup and its "
         "partial parse included, as on every build after the first) on a copy of the warehouse at the build's working-copy path against the same compiled SQL run in one DuckDB session. The fit comparison uses the latest month's RFM "
         "summary: ours aggregated to distinct rows, lifetimes one row per customer."]

@@ -128,7 +128,7 @@ def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
     with pytest.raises(validation.ValidationFailed, match=r"suite raw_entities: .*column=quarantined_share"):
         build_warehouse(raw, published)
     assert _digest(published) == before
-    # the copy for the next build, made beside the gate, is gone with the working copy
+    # a failed build leaves no working copy behind
     assert list(published.parent.glob(f".{published.name}*")) == []
 
 

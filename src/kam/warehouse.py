@@ -1,17 +1,15 @@
 """The published warehouse: built aside, published atomically, read read-only.
 
 DuckDB lets one process hold a file for writing and then no reader can open it, so dbt never
-writes the published file. It builds a working copy next to it, which is checkpointed and
-closed, checked, and, if the checks pass, renamed over the published one. A rename within one
-folder is atomic: a reader sees the old warehouse or the new one, never half of one, and a
-reader that opened the old file keeps reading it until it closes.
+writes the published file. It builds a working copy next to it; once the build and its checks
+pass, the working copy is checkpointed, closed and renamed over the published one. A rename
+within one folder is atomic: a reader sees the old warehouse or the new one, never half of one,
+and a reader that opened the old file keeps reading it until it closes.
 
 An incremental build starts from the published state, so its working copy must be a copy of
-the published file. Once a build is sealed (recorded and checkpointed) its working copy is only
-read until it is renamed, so the next build's copy is made then, beside the gate, the rename
-and the report, and stamped with both files' identity as they will be once published. The
-next build uses the copy only if the stamp still matches both, and copies the published file
-again otherwise.
+the published file. That copy is made right after publishing (beside the report) and stamped
+with both files' identity; the next build uses it only if the stamp still matches both, and
+copies the published file again otherwise.
 """
 
 from __future__ import annotations
@@ -37,22 +35,20 @@ def _stamp_path(warehouse: Path) -> Path:
     return warehouse.with_name(f".{warehouse.name}.work.json")
 
 
-def _next_path(warehouse: Path) -> Path:
-    """The next build's working copy until this build's working copy is published."""
-    return warehouse.with_name(f".{warehouse.name}.next")
-
-
 def _identity(path: Path) -> list[int]:
     stat = path.stat()
     return [stat.st_ino, stat.st_size, stat.st_mtime_ns]
 
 
+def _stamp(warehouse: Path) -> dict:
+    return {"published": _identity(warehouse), "working_copy": _identity(working_path(warehouse))}
+
+
 def working_copy_is_current(warehouse: Path) -> bool:
-    """Whether the working copy is still the copy of the published file made for this build:
-    neither file was replaced or written since (inode, size and mtime unchanged)."""
+    """Whether the working copy is still the copy of the published file made after it was
+    published: neither file was replaced or written since (inode, size and mtime unchanged)."""
     try:
-        stamp = json.loads(_stamp_path(warehouse).read_text())
-        return stamp == {"published": _identity(warehouse), "working_copy": _identity(working_path(warehouse))}
+        return json.loads(_stamp_path(warehouse).read_text()) == _stamp(warehouse)
     except (OSError, ValueError):
         return False
 
@@ -61,38 +57,21 @@ def prepare_working_copy(warehouse: Path) -> bool:
     """Make the working copy a copy of the published file for an incremental build; False if
     the one kept from the last build was current and no copy was needed."""
     if working_copy_is_current(warehouse):
-        for path in (_stamp_path(warehouse), _next_path(warehouse)):  # the build is about to change it
-            path.unlink(missing_ok=True)
+        _stamp_path(warehouse).unlink()  # the build is about to change it
         return False
-    discard(warehouse)  # the old copy and its stamp first: their room counts for the new one
-    copy_file(warehouse, working_path(warehouse))
+    _copy_published(warehouse)
     return True
-
-
-def copy_for_next_build(warehouse: Path, source: Path) -> None:
-    """Copy source (the sealed working copy, or the published file once published) for the next
-    build, stamped with source's identity: the copy is used only if the published file is then
-    source, unchanged."""
-    copy, identity = _next_path(warehouse), _identity(source)
-    copy.unlink(missing_ok=True)
-    try:
-        copy_file(source, copy)
-    except BaseException:
-        copy.unlink(missing_ok=True)  # never a half copy for keep_copy_for_next_build to keep
-        raise
-    _stamp_path(warehouse).write_text(json.dumps({"published": identity, "working_copy": _identity(copy)}))
-
-
-def keep_copy_for_next_build(warehouse: Path) -> None:
-    """After publishing: the copy made for the next build becomes the working copy (a rename
-    keeps the identity it was stamped with)."""
-    os.replace(_next_path(warehouse), working_path(warehouse))
 
 
 def refresh_working_copy(warehouse: Path) -> None:
     """After publishing: copy the published file for the next build and stamp both."""
-    copy_for_next_build(warehouse, warehouse)
-    keep_copy_for_next_build(warehouse)
+    _copy_published(warehouse)
+    _stamp_path(warehouse).write_text(json.dumps(_stamp(warehouse)))
+
+
+def _copy_published(warehouse: Path) -> None:
+    discard(warehouse)  # the old copy and its stamp first: their room counts for the new one
+    copy_file(warehouse, working_path(warehouse))
 
 
 def copy_file(source: Path, destination: Path) -> None:
@@ -121,35 +100,24 @@ def _megabytes(n: int) -> str:
     return f"{n / 1e6:,.0f} MB"
 
 
-def seal(work: Path, signature: str, mode: str, months: list[dt.date]) -> None:
-    """Record what built the working copy (the next build is incremental only if its signature
-    matches) and checkpoint it: from here on it is only read (gate, copy) until it is published."""
+def publish(warehouse: Path) -> None:
+    """Checkpoint the working copy and rename it over the published file."""
+    work = working_path(warehouse)
     con = duckdb.connect(str(work))
     try:
-        # dbt-duckdb leaves the staging tables of incremental Python models behind
-        for (name,) in con.execute("select table_name from duckdb_tables() "
-                                   "where table_name like '%\\_\\_dbt\\_tmp%' escape '\\'").fetchall():
-            con.execute(f'drop table "{name}"')
-        con.execute("create or replace table kam_build_info as select ? as signature, ? as mode, "
-                    "current_timestamp as built_at, ? as n_months_rebuilt, ? as first_month_rebuilt",
-                    [signature, mode, len(months), months[0] if months else None])
-        con.execute("checkpoint")  # fold the write-ahead log into the file: one file to copy and rename
+        con.execute("checkpoint")  # fold the write-ahead log into the file before the rename
     finally:
         con.close()
     wal = work.with_name(work.name + ".wal")
     if wal.exists():
         raise RuntimeError(f"{wal} still exists after checkpoint; not publishing")
-
-
-def publish(warehouse: Path) -> None:
-    """Rename the sealed working copy over the published file."""
-    os.replace(working_path(warehouse), warehouse)
+    os.replace(work, warehouse)
 
 
 def discard(warehouse: Path) -> None:
-    """Delete the working copy (and its write-ahead log), the next build's copy and the stamp."""
+    """Delete the working copy (and its write-ahead log and stamp)."""
     work = working_path(warehouse)
-    for path in (work, work.with_name(work.name + ".wal"), _next_path(warehouse), _stamp_path(warehouse)):
+    for path in (work, work.with_name(work.name + ".wal"), _stamp_path(warehouse)):
         path.unlink(missing_ok=True)
 
 
@@ -162,7 +130,7 @@ def connect(warehouse: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def build_info(warehouse: Path) -> dict | None:
-    """The published warehouse's build record (see seal), or None."""
+    """The published warehouse's build record (see record_build), or None."""
     if not warehouse.exists():
         return None
     con = connect(warehouse)
@@ -182,5 +150,20 @@ def months_rebuilt(work: Path) -> list[dt.date]:
     try:
         return [row[0] for row in con.execute(
             "select month_end from int_build_months where is_rebuilt order by month_end").fetchall()]
+    finally:
+        con.close()
+
+
+def record_build(work: Path, signature: str, mode: str, months: list[dt.date]) -> None:
+    """What built this warehouse: the next build is incremental only if its signature matches."""
+    con = duckdb.connect(str(work))
+    try:
+        # dbt-duckdb leaves the staging tables of incremental Python models behind
+        for (name,) in con.execute("select table_name from duckdb_tables() "
+                                   "where table_name like '%\\_\\_dbt\\_tmp%' escape '\\'").fetchall():
+            con.execute(f'drop table "{name}"')
+        con.execute("create or replace table kam_build_info as select ? as signature, ? as mode, "
+                    "current_timestamp as built_at, ? as n_months_rebuilt, ? as first_month_rebuilt",
+                    [signature, mode, len(months), months[0] if months else None])
     finally:
         con.close()
