@@ -11,6 +11,7 @@ SOURCE    ?= demo
 APPEND    ?=
 FULL      ?=
 KEEP_WORKING_COPY ?= 1
+WAIT      ?= 1
 Q         ?=
 MONTH     ?=
 REGION    ?=
@@ -20,7 +21,7 @@ BENCH_SCALES ?= 20000 100000
 
 BIN := $(VENV)/bin
 # Nothing may wait on the network: dbt and Great Expectations telemetry off.
-export RAW_DIR WAREHOUSE SCALE SEED FULL KEEP_WORKING_COPY
+export RAW_DIR WAREHOUSE SCALE SEED FULL KEEP_WORKING_COPY WAIT
 export DBT_PROFILES_DIR := $(CURDIR)
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
@@ -46,7 +47,7 @@ data: $(VENV)/.installed ## Demo raw data into RAW_DIR (SCALE, SEED; APPEND=1 ad
 check-raw: $(VENV)/.installed ## Check the raw files' structure against the contract
 	$(BIN)/kam check-raw
 
-build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build (incremental; FULL=1 rebuilds all), validate, publish, latest report
+build: $(VENV)/.installed ## Demo data if RAW_DIR is empty, dbt build (incremental; FULL=1 rebuilds all), validate, publish, latest report; one at a time (WAIT=0: stop if another runs)
 	$(BIN)/kam build --report
 
 report: $(VENV)/.installed ## Monthly report: MONTH=YYYY-MM [REGION=.. MANAGER=.. INDUSTRY=..] -> reports/<month>/
@@ -76,8 +77,9 @@ browser:
 bench: $(VENV)/.installed ## Benchmark at BENCH_SCALES customers; writes bench/results.md (not a test)
 	$(BIN)/python bench/run.py --scales $(BENCH_SCALES)
 
-lint: $(VENV)/.installed ## Lint the Python with ruff
-	$(BIN)/ruff check src tests
+lint: $(VENV)/.installed ## Lint the Python (ruff) and the models' and analyses' SQL (sqlfluff, .sqlfluff)
+	$(BIN)/ruff check src tests bench lint
+	$(BIN)/sqlfluff lint models analyses --disable-progress-bar
 
 sql: $(VENV)/.installed ## Read-only SQL on WAREHOUSE: interactive, or one query with Q="select ..."
 	@test -f $(WAREHOUSE) || { echo "no warehouse at $(WAREHOUSE): run make build first" >&2; exit 1; }

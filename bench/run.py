@@ -28,11 +28,7 @@ from kam import build, clv, demo_data, warehouse
 
 PROJECT = warehouse.PROJECT_DIR
 PYTHON_MODELS = ("clv_model_params", "int_customer_months_clv_predicted", "clv_model_holdout")
-TARGET = PROJECT / "bench" / "work" / "target"  # dbt artifacts of the bench's own runs
-
-
-def dbt_env(raw: Path, database: Path) -> dict:
-    return {**build.dbt_env(raw, database), "DBT_TARGET_PATH": str(TARGET)}
+WORKDIR = PROJECT / "bench" / "work"
 
 
 def run(cmd: list[str], env: dict | None = None, cwd: Path = PROJECT) -> tuple[float, float]:
@@ -46,9 +42,9 @@ def run(cmd: list[str], env: dict | None = None, cwd: Path = PROJECT) -> tuple[f
     return elapsed, usage.ru_maxrss / 1024 / 1024  # ru_maxrss is in KiB on Linux
 
 
-def model_seconds() -> tuple[float, float]:
+def model_seconds(artifacts: Path) -> tuple[float, float]:
     """Seconds dbt spent in SQL models and in the Python (fitting) models of the last run."""
-    results = json.loads((TARGET / "run_results.json").read_text())["results"]
+    results = json.loads((artifacts / "run_results.json").read_text())["results"]
     sql = fit = 0.0
     for result in results:
         name = result["unique_id"].split(".")[-1]
@@ -60,12 +56,12 @@ def model_seconds() -> tuple[float, float]:
     return sql, fit
 
 
-def direct_sql_seconds(built: Path, workdir: Path) -> float:
+def direct_sql_seconds(built: Path, workdir: Path, artifacts: Path) -> float:
     """The SQL models' compiled SQL, in dbt's order, in one DuckDB session (no dbt)."""
-    manifest = json.loads((TARGET / "manifest.json").read_text())
+    manifest = json.loads((artifacts / "manifest.json").read_text())
     nodes = manifest["nodes"]
     # dbt's run order from the last run (the dbt run of the SQL models just before)
-    order = [r["unique_id"] for r in json.loads((TARGET / "run_results.json").read_text())["results"]
+    order = [r["unique_id"] for r in json.loads((artifacts / "run_results.json").read_text())["results"]
              if r["unique_id"].startswith("model.")]
     target = workdir / "kam.duckdb"  # the same catalog name the compiled SQL refers to
     con = duckdb.connect(str(target))
@@ -129,10 +125,11 @@ def bench_scale(scale: int, root: Path) -> dict:
     data_s, data_gib = run([kam, "data", "--scale", str(scale), "--raw-dir", str(raw), "--last-month",
                             last.isoformat(), "--truth-dir", str(root / f"truth_{scale}")])
     work = warehouse.working_path(wh)
+    # dbt runs as `kam build` runs it: the working copy, the warehouse's own dbt target folder
+    env, artifacts = build.build_env(raw, wh), warehouse.dbt_target_path(wh)
     print("[bench] dbt build", file=sys.stderr, flush=True)
-    dbt_s, dbt_gib = run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet"],
-                         dbt_env(raw, work))
-    sql_s, fit_s = model_seconds()
+    dbt_s, dbt_gib = run([str(Path(sys.executable).with_name("dbt")), "build", "--quiet"], env)
+    sql_s, fit_s = model_seconds(artifacts)
     print("[bench] validation", file=sys.stderr, flush=True)
     val_s, val_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; "
                           "from kam import validation; validation.validate(Path(sys.argv[1]), quiet=True)",
@@ -147,10 +144,10 @@ def bench_scale(scale: int, root: Path) -> dict:
     shutil.copy(wh, work)
     # full refresh: the compiled SQL is then the full build's, which runs as is below
     sql_wall_s, _ = run([str(Path(sys.executable).with_name("dbt")), "run", "--quiet", "--full-refresh",
-                         "--exclude", *PYTHON_MODELS], dbt_env(raw, work))
+                         "--exclude", *PYTHON_MODELS], env)
     warehouse.discard(wh)
     with tempfile.TemporaryDirectory(dir=root) as workdir:
-        direct_s = direct_sql_seconds(wh, Path(workdir))
+        direct_s = direct_sql_seconds(wh, Path(workdir), artifacts)
     print("[bench] report, and the copy for the next build beside it", file=sys.stderr, flush=True)
     rep_s, rep_gib = run([sys.executable, "-c", "import sys; from pathlib import Path; from kam import build; "
                           "build.after_publishing(Path(sys.argv[1]), Path(sys.argv[2]), True)",
@@ -160,8 +157,7 @@ def bench_scale(scale: int, root: Path) -> dict:
     con.close()
     print("[bench] one more month, incremental build and report", file=sys.stderr, flush=True)
     append_s, _ = run([kam, "data", "--append-month", "--raw-dir", str(raw), "--truth-dir", str(root / f"truth_{scale}")])
-    env = {**dbt_env(raw, wh), "WAREHOUSE": str(wh)}
-    inc_s, inc_gib = run([kam, "build", "--report"], env, cwd=root)  # the report into root/reports
+    inc_s, inc_gib = run([kam, "build", "--report"], {**env, "WAREHOUSE": str(wh)}, cwd=root)  # the report into root/reports
     if warehouse.build_info(wh)["mode"] != "incremental":
         raise SystemExit("the build after appending a month was not incremental")
     return {
@@ -223,7 +219,7 @@ def markdown(results: list[dict], million: dict, source_scale: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=int, nargs="+", default=[20_000, 100_000])
-    parser.add_argument("--workdir", type=Path, default=TARGET.parent)
+    parser.add_argument("--workdir", type=Path, default=WORKDIR)
     args = parser.parse_args()
     shutil.rmtree(args.workdir, ignore_errors=True)
     args.workdir.mkdir(parents=True)

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from kam import build, demo_data
+from kam import build, contract, demo_data
 
 os.environ["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
@@ -44,6 +44,41 @@ def query(warehouse: Path, sql: str):
 def frame(warehouse: Path, sql: str):
     """Rows as a pandas dataframe."""
     return _read(warehouse, sql, "df")
+
+
+# one landed table per raw entity; each row says which dbt run landed it (_landed_by)
+LANDED_ROWS = {f"landed_raw__{entity}" for entity in contract.load_contract()}
+
+
+def table_differences(left, right) -> dict[str, tuple[int, int]]:
+    """Per table: rows only in left, rows only in right (bags, so duplicates count)."""
+    con = duckdb.connect()
+    try:
+        con.execute(f"attach '{left}' as l (read_only)")
+        con.execute(f"attach '{right}' as r (read_only)")
+        tables = [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'l' order by 1").fetchall()]
+        assert tables == [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where database_name = 'r' order by 1").fetchall()]
+        out = {}
+        for table in tables:
+            if table == "kam_build_info":
+                continue  # says how each was built: differs by design
+            # which months a build recomputed, and which dbt run landed a raw row, differ by
+            # design; the fingerprints and the rows may not
+            if table == "int_build_months":
+                columns = "month_end, fingerprint, n_rows"
+            elif table in LANDED_ROWS:
+                columns = "* exclude (_landed_by)"
+            else:
+                columns = "*"
+            counts = [con.execute(f"select count(*) from (select {columns} from {a}.main.{table} "
+                                  f"except all select {columns} from {b}.main.{table})").fetchall()[0][0]
+                      for a, b in (("l", "r"), ("r", "l"))]
+            out[table] = tuple(counts)
+        return out
+    finally:
+        con.close()
 
 
 @pytest.fixture(scope="session")

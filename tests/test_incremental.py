@@ -16,13 +16,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from kam import build, contract, demo_data, warehouse
-from conftest import LAST_MONTH, query
+from kam import build, demo_data, warehouse
+from conftest import LAST_MONTH, query, table_differences
 
 FIRST_LOAD_MONTH = dt.date(LAST_MONTH.year, LAST_MONTH.month - 1, 1)
 NEW_MONTH_END = dt.date(2026, 10, 31)
-# one landed table per raw entity; each row says which dbt run landed it (_landed_by)
-LANDED_ROWS = {f"landed_raw__{entity}" for entity in contract.load_contract()}
 
 
 def _build(raw, target, full=False, validate=False):
@@ -31,37 +29,6 @@ def _build(raw, target, full=False, validate=False):
 
 def _digests(folder):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
-
-
-def _differences(left, right) -> dict[str, tuple[int, int]]:
-    """Per table: rows only in left, rows only in right (bags, so duplicates count)."""
-    con = duckdb.connect()
-    try:
-        con.execute(f"attach '{left}' as l (read_only)")
-        con.execute(f"attach '{right}' as r (read_only)")
-        tables = [name for (name,) in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'l' order by 1").fetchall()]
-        assert tables == [name for (name,) in con.execute(
-            "select table_name from duckdb_tables() where database_name = 'r' order by 1").fetchall()]
-        out = {}
-        for table in tables:
-            if table == "kam_build_info":
-                continue  # says how each was built: differs by design
-            # which months a build recomputed, and which dbt run landed a raw row, differ by
-            # design; the fingerprints and the rows may not
-            if table == "int_build_months":
-                columns = "month_end, fingerprint, n_rows"
-            elif table in LANDED_ROWS:
-                columns = "* exclude (_landed_by)"
-            else:
-                columns = "*"
-            counts = [con.execute(f"select count(*) from (select {columns} from {a}.main.{table} "
-                                  f"except all select {columns} from {b}.main.{table})").fetchall()[0][0]
-                      for a, b in (("l", "r"), ("r", "l"))]
-            out[table] = tuple(counts)
-        return out
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +66,7 @@ def test_a_new_month_rebuilds_that_month_only(loads):
 
 
 def test_incremental_build_equals_full_rebuild_row_for_row(loads):
-    differences = _differences(loads["incremental"], loads["full"])
+    differences = table_differences(loads["incremental"], loads["full"])
     assert "customer_churn_monthly" in differences and "clv_model_params" in differences
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
     # the data holds the case fct_contacts' lookback is for: a September complaint answered by
@@ -169,10 +136,10 @@ def test_changed_old_rows_rebuild_from_their_month_and_still_equal_a_full_rebuil
         dt.date(2026, 2, 28)
     full = _build(raw, root / "full-after-change" / "kam.duckdb", full=True)
     assert full == "full"
-    differences = _differences(loads["incremental"], root / "full-after-change" / "kam.duckdb")
+    differences = table_differences(loads["incremental"], root / "full-after-change" / "kam.duckdb")
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
     # and the change is there
-    assert _differences(loads["full"], root / "full-after-change" / "kam.duckdb")["fct_orders"] == (1, 1)
+    assert table_differences(loads["full"], root / "full-after-change" / "kam.duckdb")["fct_orders"] == (1, 1)
 
 
 def test_a_rebuild_longer_than_the_trailing_windows_still_equals_a_full_rebuild(loads):
@@ -189,7 +156,7 @@ def test_a_rebuild_longer_than_the_trailing_windows_still_equals_a_full_rebuild(
     assert query(loads["incremental"], "select first_month_rebuilt, n_months_rebuilt from kam_build_info")[0] == \
         (dt.date(2025, 3, 31), 20)
     assert _build(raw, root / "full-long" / "kam.duckdb", full=True) == "full"
-    differences = _differences(loads["incremental"], root / "full-long" / "kam.duckdb")
+    differences = table_differences(loads["incremental"], root / "full-long" / "kam.duckdb")
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
 
 
@@ -211,7 +178,7 @@ def test_a_customer_arriving_after_its_contacts_rebuilds_from_their_month(loads)
     assert query(loads["incremental"], "select contact_id from fct_contacts where customer_id = 'C-LATE'") == \
         [("K-LATE",)]
     assert _build(raw, root / "full-late" / "kam.duckdb", full=True) == "full"
-    differences = _differences(loads["incremental"], root / "full-late" / "kam.duckdb")
+    differences = table_differences(loads["incremental"], root / "full-late" / "kam.duckdb")
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
 
 
@@ -231,7 +198,7 @@ def test_a_raw_file_withdrawn_takes_its_rows_out_of_every_table(loads):
     assert _build(raw, loads["incremental"]) == "incremental"
     assert query(loads["incremental"], first_dates) == []
     assert _build(raw, root / "full-withdrawn" / "kam.duckdb", full=True) == "full"
-    differences = _differences(loads["incremental"], root / "full-withdrawn" / "kam.duckdb")
+    differences = table_differences(loads["incremental"], root / "full-withdrawn" / "kam.duckdb")
     assert {t: d for t, d in differences.items() if d != (0, 0)} == {}
 
 

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import independent
-from conftest import query
+from conftest import frame, query
 from kam import render, report
 
 
@@ -70,9 +70,9 @@ def test_churn_by_dimension_from_the_mart_equals_the_accounts_counted(con, month
     scope = report.check_parameters(con, month)
     from_mart = report.churn_by(con, scope)
     counted = report._churn_by_accounts(con, scope)
-    for dimension, frame in from_mart.items():
+    for dimension, by_value in from_mart.items():
         expected = counted[counted.dimension == dimension].set_index("dimension_value")
-        got = frame.set_index(dimension)
+        got = by_value.set_index(dimension)
         assert len(got) == len(expected) > 1
         assert (got.account_months == expected.account_months.reindex(got.index)).all()
         assert (got.churned == expected.churned.reindex(got.index)).all()
@@ -119,6 +119,12 @@ def test_rendered_headline_equals_independent_numbers(rendered, demo_raw, demo_w
         select count(*), count(*) filter (where is_churn_event) from customer_churn_monthly
         where month_end = '{me}' and previous_status in ('new', 'active', 'at_risk', 'reactivated')""")
     assert shown["logo_churn", "this_month"] == pytest.approx(churned / base)
+    # the churn rates and retention are the ones churn_rates_monthly stores for the month
+    [stored] = query(demo_warehouse, f"""
+        select logo_churn_rate, revenue_churn_rate, net_revenue_retention from churn_rates_monthly
+        where month_end = '{me}' and dimension = 'all'""")
+    for metric, value in zip(("logo_churn", "revenue_churn", "nrr"), stored):
+        assert value is not None and shown[metric, "this_month"] == pytest.approx(value)
     previous = (month_end - pd.offsets.MonthEnd(1)).date()
     [(last_month_revenue,)] = query(demo_warehouse, f"""
         select sum(revenue) from stg_raw__orders where status = 'completed'
@@ -154,6 +160,31 @@ def test_coverage_lists_the_managers_with_the_lowest_coverage(demo_warehouse, co
     ranked = by_manager.sort_values(["coverage_rate", "account_manager"]).account_manager
     assert all(name in section for name in ranked.iloc[:shown])
     assert not any(name in section for name in ranked.iloc[shown:])
+
+
+def test_coverage_rate_counts_the_accounts_owed_contact_in_the_mart_and_in_a_region(demo_warehouse, con, month):
+    # independently: of the live accounts whose tier owes a visit or a call, the share that got
+    # both, per manager (the mart's path) and in one region (the counted path)
+    scope = report.check_parameters(con, month)
+    rows = frame(demo_warehouse, f"""
+        select tiers.account_manager, tiers.visits_owed_per_quarter, tiers.visits_delivered_3m,
+            tiers.calls_owed_per_month, tiers.calls_delivered, churn.status, customers.region
+        from customer_tier_monthly as tiers
+        inner join customer_churn_monthly as churn using (customer_id, month_end)
+        inner join dim_customers as customers using (customer_id)
+        where month_end = '{scope.month_end}'""")
+    live = rows[rows.status.isin(["new", "active", "at_risk", "reactivated"])]
+    owed = live[(live.visits_owed_per_quarter > 0) | (live.calls_owed_per_month > 0)]
+    met = (owed.visits_delivered_3m >= owed.visits_owed_per_quarter) & (owed.calls_delivered >= owed.calls_owed_per_month)
+    expected = met.groupby(owed.account_manager.fillna("unassigned")).mean()
+    got = report.coverage(con, scope).set_index("account_manager").coverage_rate
+    assert len(got) > 3 and 0 < got.min() < 1
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False, check_index_type=False)
+    east = report.coverage(con, report.check_parameters(con, month, region="east"))
+    in_east = owed.region == "east"
+    expected_east = met[in_east].groupby(owed.account_manager[in_east].fillna("unassigned")).mean()
+    pd.testing.assert_series_equal(east.set_index("account_manager").coverage_rate.sort_index(),
+                                   expected_east.sort_index(), check_names=False, check_index_type=False)
 
 
 CHECK_IMAGES = """<script>

@@ -3,9 +3,11 @@ for the next build), with a clear word at each step."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -13,11 +15,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import duckdb
+
 from kam import contract, demo_data, render, validation, warehouse
 
 
 class BuildError(Exception):
     pass
+
+
+DEFAULT_RAW_DIR = warehouse.PROJECT_DIR / "data" / "raw"
 
 
 def docs(target: Path) -> None:
@@ -35,11 +42,59 @@ def _say(message: str) -> None:
 
 
 def dbt(args: list[str], env: dict[str, str]) -> None:
-    """Run the venv's dbt in the project folder; raise on failure."""
+    """Run the venv's dbt in the project folder; raise on failure, naming what failed."""
     cmd = [str(Path(sys.executable).with_name("dbt")), *args]
+    started = time.time()
     result = subprocess.run(cmd, cwd=warehouse.PROJECT_DIR, env=env)
     if result.returncode != 0:
-        raise BuildError(f"dbt {args[0]} failed (exit {result.returncode}); see the dbt output above")
+        target_path = Path(env.get("DBT_TARGET_PATH") or warehouse.PROJECT_DIR / "target")
+        failed = failed_nodes(warehouse.PROJECT_DIR / target_path / "run_results.json", since=started)
+        summary = "".join(f"\n  {name}: {line}" for name, line in failed) if failed else \
+            "; see the dbt output above"
+        if any(_is_disk_full(line) for _, line in failed):
+            summary += f"\n{DISK_FULL_HINT}"
+        raise BuildError(f"dbt {args[0]} failed (exit {result.returncode}){summary}")
+
+
+def failed_nodes(run_results: Path, since: float) -> list[tuple[str, str]]:
+    """(node, first line of its error) for each model, seed or test that errored or failed in
+    the dbt run that wrote run_results (none when it was not written since `since`: dbt stopped
+    before running anything, e.g. on a compilation error it printed)."""
+    try:
+        if run_results.stat().st_mtime < since:
+            return []
+        results = json.loads(run_results.read_text())["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [(_node_name(result["unique_id"]), _first_line(result.get("message")))
+            for result in results if result.get("status") in ("error", "fail", "runtime error")]
+
+
+def _first_line(message: str | None) -> str:
+    """The first line of dbt's message that says what went wrong (after its 'Runtime Error in
+    model ...' heading, which repeats the node's name)."""
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", message or "")  # dbt colours its diffs
+    lines = [line.strip() for line in plain.splitlines() if line.strip()]
+    said = [line for line in lines if not re.match(r"(Runtime|Database|Compilation) Error in ", line)]
+    return (said or lines or ["(no message)"])[0]
+
+
+def _node_name(unique_id: str) -> str:
+    """'model.kam.fct_orders' -> 'model fct_orders'; a data test's name without its hash, a
+    unit test's with its model ('unit_test customer_tier_monthly.reference_account...')."""
+    kind, _package, *name = unique_id.split(".")
+    if kind == "test":
+        name = name[:1]
+    return f"{kind} {'.'.join(name)}"
+
+
+DISK_FULL_HINT = "the disk is full: free some space (or set WAREHOUSE to a bigger disk) and build again"
+
+
+def _is_disk_full(error: BaseException | str) -> bool:
+    """An error (or dbt's message) from a write the disk had no room for."""
+    return (isinstance(error, OSError) and error.errno == errno.ENOSPC) or \
+        "No space left on device" in str(error)
 
 
 def dbt_env(raw_dir: Path, database: Path) -> dict[str, str]:
@@ -52,6 +107,16 @@ def dbt_env(raw_dir: Path, database: Path) -> dict[str, str]:
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     })
     return env
+
+
+def build_env(raw_dir: Path, target: Path) -> dict[str, str]:
+    """dbt's environment for a build of the warehouse target: it writes the working copy, and
+    keeps its own dbt target folder beside the warehouse (run results, compiled SQL, the parse
+    cache). dbt parses the project again whenever the profile changes, and the profile names
+    the file, so one folder per warehouse keeps its builds' parse cache (4 s a build) and no
+    other warehouse's build overwrites its run results."""
+    return dbt_env(raw_dir, warehouse.working_path(target)) | {
+        "DBT_TARGET_PATH": str(warehouse.dbt_target_path(target).resolve())}
 
 
 # What the marts are computed by: a change here makes the next build a full refresh, since the
@@ -85,12 +150,24 @@ def _mode(target: Path, full: bool, build_signature: str) -> str:
 
 def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str],
           validate: bool = True, full: bool = False, report_dir: Path | None = None,
-          keep_working_copy: bool = True) -> str:
+          keep_working_copy: bool = True, wait: bool = True) -> str:
     """Build and publish; incremental from the published warehouse unless full (or it cannot
     be). validate=False skips the gate (tests of staging on deliberately bad data only);
     report_dir: render the latest month's report there once published; keep_working_copy:
-    copy the published file for the next build meanwhile. Returns the mode used."""
+    copy the published file for the next build meanwhile; wait: whether to wait for another
+    build of the same warehouse (else raise warehouse.BuildLocked). Returns the mode used."""
+    with warehouse.build_lock(target, wait, _say):
+        return _build(raw_dir, target, scale, seed, dbt_args, validate, full, report_dir,
+                      keep_working_copy)
+
+
+def _build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str],
+           validate: bool, full: bool, report_dir: Path | None, keep_working_copy: bool) -> str:
     started = time.monotonic()
+    if not raw_dir.exists() and raw_dir.resolve() != DEFAULT_RAW_DIR:
+        raise contract.ContractError(f"{raw_dir}: the raw folder does not exist (RAW_DIR); "
+                                     "create it with one folder per entity, or leave RAW_DIR "
+                                     "unset for demo data")
     if not contract.has_raw_data(raw_dir):
         _say(f"{raw_dir} is empty: generating demo data ({scale:,} customers, seed {seed})")
         demo_data.generate(raw_dir, raw_dir.parent / "truth", scale, seed)
@@ -116,13 +193,14 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
                 _say(f"incremental build: copied {target} to {work} in {time.monotonic() - phase:.0f} s")
             else:
                 _say(f"incremental build in {work}, the copy of {target} kept from the last build")
+            warehouse.check_not_open(work)
             phase = time.monotonic()
-            dbt(["build", *dbt_args], dbt_env(raw_dir, work))
+            dbt(["build", *dbt_args], build_env(raw_dir, target))
         else:
             warehouse.discard(target)
             _say(f"full build into {work}")
             phase = time.monotonic()
-            dbt(["build", "--full-refresh", *dbt_args], dbt_env(raw_dir, work))
+            dbt(["build", "--full-refresh", *dbt_args], build_env(raw_dir, target))
         months = warehouse.months_rebuilt(work)
         _say(f"dbt build took {time.monotonic() - phase:.0f} s; months rebuilt: {_describe_months(months)}")
         if validate:
@@ -133,11 +211,13 @@ def build(raw_dir: Path, target: Path, scale: int, seed: int, dbt_args: list[str
             _say(f"validation took {time.monotonic() - phase:.0f} s")
         warehouse.record_build(work, build_signature, mode, months)
         warehouse.publish(target)
-    except BaseException:
+    except BaseException as exc:
         warehouse.discard(target)
         kept = f"the published warehouse {target} is unchanged" if target.exists() else \
             f"nothing was published at {target}"
         _say(f"build failed: {kept}")
+        if isinstance(exc, (duckdb.Error, OSError)) and _is_disk_full(exc):
+            raise BuildError(f"{DISK_FULL_HINT} ({_first_line(str(exc))})") from exc
         raise
     _say(f"published {target} ({mode} build) in {time.monotonic() - started:.0f} s")
     after_publishing(target, report_dir, keep_working_copy)

@@ -7,7 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from kam import build, contract, demo_data, render, report, validation
+from kam import build, contract, demo_data, render, report, validation, warehouse
+
+# sysexits' EX_TEMPFAIL: another build holds the warehouse; the same command works later
+EXIT_LOCKED = 75
 
 
 def _env_path(name: str, default: str) -> Path:
@@ -27,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check-raw", help="check the raw files' structure against the contract")
     sub.add_parser("build", help="check raw data, dbt build, validate, publish the warehouse; "
                    "incremental from the published warehouse unless --full (or FULL=1); "
-                   "--report renders the latest month's report; "
+                   "--report renders the latest month's report; waits for another build of the "
+                   "same warehouse unless --no-wait (or WAIT=0), which exits with 75 at once; "
                    "other arguments go to dbt build (e.g. --vars '{key_account_list: monthly}')")
     sub.add_parser("validate", help="run the Great Expectations checkpoints on the published warehouse")
     sub.add_parser("docs", help="build dbt docs and the Great Expectations Data Docs")
@@ -55,10 +59,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "build":
             build.build(raw_dir, target, int(os.environ.get("SCALE") or 2000),
-                        int(os.environ.get("SEED") or 42), [a for a in rest if a not in ("--full", "--report")],
+                        int(os.environ.get("SEED") or 42),
+                        [a for a in rest if a not in ("--full", "--report", "--no-wait")],
                         full="--full" in rest or _env_flag("FULL", ""),
                         report_dir=Path("reports") if "--report" in rest else None,
-                        keep_working_copy=_env_flag("KEEP_WORKING_COPY", "1"))
+                        keep_working_copy=_env_flag("KEEP_WORKING_COPY", "1"),
+                        wait="--no-wait" not in rest and _env_flag("WAIT", "1"))
             return 0
         if args.command == "validate":
             for warning in validation.validate(target):
@@ -76,8 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "reports":
             render.render_per_manager(target, args.month or None, args.out_dir)
             return 0
+    except warehouse.BuildLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     except (contract.ContractError, build.BuildError, validation.ValidationFailed,
-            report.ReportError, FileNotFoundError) as exc:
+            report.ReportError, warehouse.WarehouseBusy, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 2

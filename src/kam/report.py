@@ -18,7 +18,6 @@ import pandas as pd
 
 from kam import warehouse
 
-LIVE = ("new", "active", "at_risk", "reactivated")
 FILTERS = {"region": "region", "account_manager": "account_manager", "industry": "industry"}
 
 
@@ -87,6 +86,10 @@ def query(con, scope: Scope, sql: str, **params) -> pd.DataFrame:
     return con.execute(sql, {**scope.filters, **params}).df()
 
 
+# The headline reads what the marts store: the churn rates and retention of the whole book are
+# churn_rates_monthly's 'all' row; a filtered report (no such row) counts its accounts by the
+# marts' own flags (was_live_at_month_start, is_churn_event), as that model does. NPS counts
+# fct_surveys' bands.
 HEADLINE_SQL = """
 with value as (
     select * from customer_value_monthly where customer_id in (select customer_id from scope)
@@ -99,7 +102,7 @@ base as (
     from churn
     inner join value as start_value
         on churn.customer_id = start_value.customer_id and start_value.month_end = $previous
-    where churn.month_end = $month_end and churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')
+    where churn.month_end = $month_end and churn.was_live_at_month_start
 ),
 cohort as (
     select now.revenue_12m, year_ago.revenue_12m as revenue_12m_year_ago
@@ -109,24 +112,36 @@ cohort as (
     where now.month_end = $month_end and year_ago.revenue_12m > 0
 ),
 surveys as (
-    select nps_score from fct_surveys
-    where customer_id in (select customer_id from scope) and nps_score is not null
+    select nps_band from fct_surveys
+    where customer_id in (select customer_id from scope) and nps_band is not null
         and survey_month_end > $quarter_ago and survey_month_end <= $month_end
 )
 select
     (select sum(revenue) from value where month_end = $month_end) as revenue,
     (select sum(gross_profit) from value where month_end = $month_end) as gross_profit,
-    (select count(*) from churn where month_end = $month_end
-        and status in ('new', 'active', 'at_risk', 'reactivated')) as active_accounts,
+    (select count(*) from churn where month_end = $month_end and is_live) as active_accounts,
     (select count(*) from customer_tier_monthly where month_end = $month_end and is_key_account
         and customer_id in (select customer_id from scope)) as key_accounts,
+    {churn_rates}
+    (select 100.0 * (count(*) filter (where nps_band = 'promoter')
+                     - count(*) filter (where nps_band = 'detractor'))
+        / nullif(count(*), 0) from surveys) as nps_3m
+from (select 1) as one
+left join churn_rates_monthly as stored on stored.month_end = $month_end and stored.dimension = 'all'
+"""
+
+CHURN_RATES_STORED = """
+    stored.logo_churn_rate as logo_churn,
+    stored.revenue_churn_rate as revenue_churn,
+    stored.net_revenue_retention as nrr,"""
+
+CHURN_RATES_COUNTED = """
     (select count(*) filter (where is_churn_event) * 1.0 / nullif(count(*), 0) from base) as logo_churn,
     (select sum(revenue_12m_start) filter (where is_churn_event) / nullif(sum(revenue_12m_start), 0)
         from base) as revenue_churn,
-    (select sum(revenue_12m) / nullif(sum(revenue_12m_year_ago), 0) from cohort) as nrr,
-    (select 100.0 * (count(*) filter (where nps_score >= 9) - count(*) filter (where nps_score <= 6))
-        / nullif(count(*), 0) from surveys) as nps_3m
-"""
+    -- retention from the month the mart has it (two years of data)
+    case when stored.net_revenue_retention is not null then
+        (select sum(revenue_12m) / nullif(sum(revenue_12m_year_ago), 0) from cohort) end as nrr,"""
 
 HEADLINE_METRICS = [
     ("revenue", "Revenue (month)", "money"),
@@ -142,7 +157,8 @@ HEADLINE_METRICS = [
 
 def headline_at(con, scope: Scope, month_end: dt.date) -> dict[str, float | None]:
     at = Scope(month_end, scope.filters)
-    row = query(con, scope, HEADLINE_SQL, month_end=month_end, previous=at.shifted(-1),
+    sql = HEADLINE_SQL.format(churn_rates=CHURN_RATES_COUNTED if scope.filters else CHURN_RATES_STORED)
+    row = query(con, scope, sql, month_end=month_end, previous=at.shifted(-1),
                 year_ago=at.shifted(-12), quarter_ago=at.shifted(-3)).iloc[0]
     return {k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
 
@@ -308,16 +324,25 @@ def accounts_at_risk(con, scope: Scope, limit: int = 15) -> pd.DataFrame:
 
 
 def churn_trend(con, scope: Scope, months: int = 24) -> pd.DataFrame:
-    return query(con, scope, """
-        select month_end,
-            count(*) filter (where previous_status in ('new', 'active', 'at_risk', 'reactivated')) as base,
-            count(*) filter (where is_churn_event
-                and previous_status in ('new', 'active', 'at_risk', 'reactivated')) as churned
-        from customer_churn_monthly
-        where month_end > $since and month_end <= $month_end
-            and customer_id in (select customer_id from scope)
-        group by 1 order by 1""", month_end=scope.month_end, since=scope.shifted(-months)
-    ).assign(churn_rate=lambda f: f.churned / f.base.where(f.base > 0))
+    """Logo churn by month: the whole book's as churn_rates_monthly stores it, a filtered
+    report's counted from its accounts' flags."""
+    window = {"month_end": scope.month_end, "since": scope.shifted(-months)}
+    if scope.filters:
+        frame = query(con, scope, """
+            select month_end,
+                count(*) filter (where was_live_at_month_start) as base,
+                count(*) filter (where was_live_at_month_start and is_churn_event) as churned
+            from customer_churn_monthly
+            where month_end > $since and month_end <= $month_end
+                and customer_id in (select customer_id from scope)
+            group by 1 order by 1""", **window)
+    else:
+        frame = con.execute("""
+            select month_end, n_accounts_start as base, n_churned as churned
+            from churn_rates_monthly
+            where dimension = 'all' and month_end > $since and month_end <= $month_end
+            order by 1""", window).df()
+    return frame.assign(churn_rate=lambda f: f.churned / f.base.where(f.base > 0))
 
 
 def churn_reasons(con, scope: Scope) -> pd.DataFrame:
@@ -364,9 +389,8 @@ def _churn_by_accounts(con, scope: Scope) -> pd.DataFrame:
             case {" ".join(f"when grouping(customers.{d}) = 0 then '{d}'" for d in CHURN_DIMENSIONS)} end as dimension,
             case {" ".join(f"when grouping(customers.{d}) = 0 then customers.{d}" for d in CHURN_DIMENSIONS)} end
                 as dimension_value,
-            count(*) filter (where churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')) as account_months,
-            count(*) filter (where churn.is_churn_event
-                and churn.previous_status in ('new', 'active', 'at_risk', 'reactivated')) as churned
+            count(*) filter (where churn.was_live_at_month_start) as account_months,
+            count(*) filter (where churn.was_live_at_month_start and churn.is_churn_event) as churned
         from customer_churn_monthly as churn
         inner join dim_customers as customers on churn.customer_id = customers.customer_id
         where churn.month_end > $since and churn.month_end <= $month_end
@@ -376,10 +400,33 @@ def _churn_by_accounts(con, scope: Scope) -> pd.DataFrame:
 
 
 def coverage(con, scope: Scope, by: str = "account_manager") -> pd.DataFrame:
-    """Visits and calls owed against delivered for live accounts, by manager or tier."""
+    """Visits and calls owed against delivered for live accounts, by manager or tier, for the
+    tiers that owe contact. The coverage rate is account_coverage_monthly's: the accounts that
+    got what their tier requires over those owed contact. The mart is per manager and tier, so
+    the whole book and a manager's report read it; a region or industry counts its accounts by
+    the same flags the mart counts (is_live, is_owed_contact, is_coverage_met)."""
     if by not in ("account_manager", "tier"):
         raise ValueError(by)
-    return _with_comparisons(con, scope, f"""
+    if set(scope.filters) <= {"account_manager"}:
+        sql = f"""
+        select {by},
+            sum(n_accounts) as accounts,
+            sum(case when is_key_account_tier then n_accounts else 0 end) as key_accounts,
+            sum(visits_owed_per_quarter) as visits_owed_quarter,
+            sum(visits_delivered_3m) as visits_delivered_3m,
+            sum(calls_owed_per_month) as calls_owed,
+            sum(calls_delivered) as calls_delivered,
+            sum(n_accounts_owed_contact) as accounts_owed_contact,
+            sum(n_accounts_coverage_met) * 1.0 / nullif(sum(n_accounts_owed_contact), 0) as coverage_rate,
+            sum(n_complaints_due) as complaints_due,
+            sum(n_complaints_followed_up_in_time) * 1.0 / nullif(sum(n_complaints_due), 0)
+                as complaints_followed_up_in_time
+        from account_coverage_monthly
+        where month_end = $month_end
+            {"and account_manager = $account_manager" if scope.filters else ""}
+        group by 1 having sum(n_accounts_owed_contact) > 0 order by coverage_rate, 1"""
+    else:
+        sql = f"""
         select tiers.{by},
             count(*) as accounts,
             count(*) filter (where tiers.is_key_account) as key_accounts,
@@ -387,29 +434,40 @@ def coverage(con, scope: Scope, by: str = "account_manager") -> pd.DataFrame:
             sum(tiers.visits_delivered_3m) as visits_delivered_3m,
             sum(tiers.calls_owed_per_month) as calls_owed,
             sum(tiers.calls_delivered) as calls_delivered,
-            avg(case when tiers.is_coverage_met then 1.0 else 0 end) as coverage_rate,
+            count(*) filter (where tiers.is_owed_contact) as accounts_owed_contact,
+            count(*) filter (where tiers.is_owed_contact and tiers.is_coverage_met) * 1.0
+                / nullif(count(*) filter (where tiers.is_owed_contact), 0) as coverage_rate,
             sum(tiers.n_complaints_due) as complaints_due,
             sum(tiers.n_complaints_followed_up) * 1.0 / nullif(sum(tiers.n_complaints_due), 0)
-                as complaints_followed_up_7d
+                as complaints_followed_up_in_time
         from customer_tier_monthly as tiers
         inner join customer_churn_monthly as churn
             on tiers.customer_id = churn.customer_id and tiers.month_end = churn.month_end
-        where tiers.month_end = $month_end and churn.status in ('new', 'active', 'at_risk', 'reactivated')
-            and (tiers.visits_owed_per_quarter > 0 or tiers.calls_owed_per_month > 0)
+        where tiers.month_end = $month_end and churn.is_live
             and tiers.customer_id in (select customer_id from scope)
-        group by 1 order by coverage_rate, 1""", by, "coverage_rate")
+        group by 1 having count(*) filter (where tiers.is_owed_contact) > 0 order by coverage_rate, 1"""
+    return _with_comparisons(con, scope, sql, by, "coverage_rate")
 
 
 def satisfaction_trend(con, scope: Scope, months: int = 24) -> pd.DataFrame:
+    """NPS and CSAT by month: the whole book's as satisfaction_monthly stores them, a filtered
+    report's counted from fct_surveys' bands, as that model does."""
+    window = {"month_end": scope.month_end, "since": scope.shifted(-months)}
+    if not scope.filters:
+        return con.execute("""
+            select month_end, n_responses as responses, nps, csat
+            from satisfaction_monthly
+            where dimension = 'all' and month_end > $since and month_end <= $month_end
+            order by 1""", window).df()
     return query(con, scope, """
         select survey_month_end as month_end, count(*) as responses,
-            100.0 * (count(*) filter (where nps_score >= 9) - count(*) filter (where nps_score <= 6))
-                / nullif(count(nps_score), 0) as nps,
-            count(*) filter (where csat_score >= 4) * 1.0 / nullif(count(csat_score), 0) as csat
+            100.0 * (count(*) filter (where nps_band = 'promoter') - count(*) filter (where nps_band = 'detractor'))
+                / nullif(count(nps_band), 0) as nps,
+            count(*) filter (where is_csat_satisfied) * 1.0 / nullif(count(is_csat_satisfied), 0) as csat
         from fct_surveys
         where survey_month_end > $since and survey_month_end <= $month_end
             and customer_id in (select customer_id from scope)
-        group by 1 order by 1""", month_end=scope.month_end, since=scope.shifted(-months))
+        group by 1 order by 1""", **window)
 
 
 def satisfaction_dimensions(con, scope: Scope) -> pd.DataFrame:

@@ -10,15 +10,25 @@ An incremental build starts from the published state, so its working copy must b
 the published file. That copy is made right after publishing (beside the report) and stamped
 with both files' identity; the next build uses it only if the stamp still matches both, and
 copies the published file again otherwise.
+
+One build at a time: a build holds an exclusive lock on a file beside the warehouse for its
+whole run (flock: the operating system releases it when the process ends, even when killed, so
+a lock is never left stale). Readers take no lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
+import fcntl
 import json
 import os
+import re
 import shutil
+import socket
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -29,6 +39,79 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 def working_path(warehouse: Path) -> Path:
     """Where a build writes before publishing (same folder, so the rename is atomic)."""
     return warehouse.with_name(f".{warehouse.name}.work")
+
+
+class WarehouseBusy(Exception):
+    """Another program holds a file the build needs; the message says which and what to do."""
+
+
+class BuildLocked(WarehouseBusy):
+    """Another build of the same warehouse is running and the caller chose not to wait."""
+
+
+def dbt_target_path(warehouse: Path) -> Path:
+    """dbt's target folder for the builds of this warehouse (see build.build_env)."""
+    return warehouse.with_name(f".{warehouse.name}.dbt")
+
+
+def lock_path(warehouse: Path) -> Path:
+    return warehouse.with_name(f".{warehouse.name}.lock")
+
+
+def _holder(handle) -> str:
+    """Who holds the lock, as its holder wrote it (pid, host, since when)."""
+    handle.seek(0)
+    try:
+        held = json.loads(handle.read() or "{}")
+    except ValueError:
+        held = {}
+    if not held:
+        return "holder unknown"
+    return f"pid {held['pid']} on {held['host']}, since {held['since']}"
+
+
+@contextlib.contextmanager
+def build_lock(warehouse: Path, wait: bool, say: Callable[[str], None]) -> Iterator[None]:
+    """Hold the warehouse's build lock for the block. Another build holding it: wait for it
+    (saying so once) or, with wait=False, raise BuildLocked at once."""
+    path = lock_path(warehouse)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # never deleted: a build unlinking it while a waiting one holds it open would let a third
+    # lock a new file beside the second
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(handle)
+            if not wait:
+                raise BuildLocked(f"another build of {warehouse} is running ({holder}); "
+                                  "try again when it has finished, or build without WAIT=0 "
+                                  "to wait for it") from None
+            say(f"another build of {warehouse} is running ({holder}); waiting for it to finish")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.truncate(0)
+        handle.write(json.dumps({
+            "pid": os.getpid(), "host": socket.gethostname(),
+            "since": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "command": " ".join(sys.argv)}))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
+
+
+def check_not_open(database: Path) -> None:
+    """Raise WarehouseBusy if another program holds database open (DuckDB lets one writer, or
+    readers, hold a file: a build cannot write a file a `duckdb` shell has open)."""
+    if not database.exists():
+        return
+    try:
+        duckdb.connect(str(database)).close()
+    except duckdb.IOException as exc:
+        holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
+        who = f"{holder[1]}, pid {holder[2]}" if holder else "another program"
+        raise WarehouseBusy(f"{database} is open in {who}; close it and build again") from exc
 
 
 def _stamp_path(warehouse: Path) -> Path:
@@ -133,7 +216,13 @@ def build_info(warehouse: Path) -> dict | None:
     """The published warehouse's build record (see record_build), or None."""
     if not warehouse.exists():
         return None
-    con = connect(warehouse)
+    try:
+        con = connect(warehouse)
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc):
+            raise
+        check_not_open(warehouse)  # names the program holding it for writing
+        raise
     try:
         if not con.execute("select count(*) from information_schema.tables "
                            "where table_name = 'kam_build_info'").fetchall()[0][0]:

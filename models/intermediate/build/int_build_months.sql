@@ -54,12 +54,12 @@ fingerprints as (
     select
         greatest(
             cast({{ dbt.last_day('row_date', 'month') }} as date),
-            (select min(month_end) from months)
+            (select min(months.month_end) from months)
         ) as month_end,
         sum(fingerprint) as fingerprint,
         cast(sum(n_rows) as bigint) as n_rows
     from daily_fingerprints
-    group by 1
+    group by month_end
 ),
 
 current_months as (

@@ -36,9 +36,15 @@ final as (
         where {{ in_month('contact_date', month) }}
         union all
         select
-            customer_id, 0, 0, 0, 0, cast(null as date), cast(null as date),
-            1,
-            case when is_followed_up_in_time then 1 else 0 end
+            customer_id,
+            0 as n_contacts,
+            0 as n_visits,
+            0 as n_calls,
+            0 as n_complaints,
+            cast(null as date) as last_contact_date,
+            cast(null as date) as last_complaint_date,
+            1 as n_complaints_due,
+            case when is_followed_up_in_time then 1 else 0 end as n_complaints_followed_up
         from contacts
         where is_complaint
             and {{ in_month('follow_up_due_date', month) }}

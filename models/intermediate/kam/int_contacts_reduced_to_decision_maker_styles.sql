@@ -26,7 +26,10 @@ candidates as (
     -- the customers whose stored latest contact is rebuilt: their contacts from before
     select * from styled_contacts
     where not {{ rebuilt }}
-        and customer_id in (select customer_id from {{ this }} where {{ rebuilt }})
+        and customer_id in (
+            select stored.customer_id from {{ this }} as stored
+            where {{ rebuilt }}
+        )
     {%- endif %}
 ),
 

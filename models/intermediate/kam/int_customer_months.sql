@@ -25,7 +25,8 @@ months as (
 starts as (
     select
         customers.customer_id,
-        cast({{ dbt.last_day('coalesce(least(first_orders.first_order_date, customers.created_date), first_orders.first_order_date, customers.created_date)', 'month') }} as date)
+        cast({{ dbt.last_day('coalesce(least(first_orders.first_order_date, customers.created_date), '
+            ~ 'first_orders.first_order_date, customers.created_date)', 'month') }} as date)
             as first_month_end,
         first_orders.first_full_payment_date
     from customers
@@ -39,7 +40,7 @@ final as (
         months.month_end,
         starts.first_full_payment_date
     from starts
-    inner join months on months.month_end >= starts.first_month_end
+    inner join months on starts.first_month_end <= months.month_end
 )
 
 select * from final

@@ -124,7 +124,8 @@ joined as (
 leaving_{{ months }} as (
     -- the stored months whose values leave the {{ months }}-month sum of a month rebuilt
     select customer_id, month_end
-        {%- for name, value, window_months, type in trailing_sums if window_months == months and value != '1' %}, {{ value }}{% endfor %}
+        {%- for name, value, window_months, type in trailing_sums
+            if window_months == months and value != '1' %}, {{ value }}{% endfor %}
     from {{ this }}
     where month_end >= {{ first_month_rebuilt(lookback_months=months) }}
         and month_end <= {{ last_month_rebuilt(lookback_months=months) }}
@@ -166,16 +167,16 @@ previous as (
 
 final as (
     select
-        customer_id,
-        month_start,
-        month_end,
-        account_manager,
-        is_reference_account,
-        signed_date,
-        first_full_payment_date,
-        n_orders,
-        revenue,
-        gross_profit,
+        joined.customer_id,
+        joined.month_start,
+        joined.month_end,
+        joined.account_manager,
+        joined.is_reference_account,
+        joined.signed_date,
+        joined.first_full_payment_date,
+        joined.n_orders,
+        joined.revenue,
+        joined.gross_profit,
         {%- for column in ['n_months_12m', 'n_orders_12m', 'revenue_12m', 'gross_profit_12m'] %}
         {{ trailing[column] }} as {{ column }},
         {%- endfor %}
@@ -186,20 +187,20 @@ final as (
         {{ carried_over_months('max', 'last_order_date_in_month', 'last_order_date', one_month) }} as last_order_date,
         {{ money(carried_over_months('sum', 'receivable_change', 'open_receivables', one_month)) }} as open_receivables,
         {{ money(carried_over_months('sum', 'overdue_change', 'overdue_receivables', one_month)) }} as overdue_receivables,
-        n_invoices_due,
-        n_invoices_paid_on_time,
+        joined.n_invoices_due,
+        joined.n_invoices_paid_on_time,
         {{ trailing['n_invoices_due_12m'] }} as n_invoices_due_12m,
         {{ trailing['n_invoices_paid_on_time_12m'] }} as n_invoices_paid_on_time_12m,
-        n_contacts,
-        n_visits,
-        n_calls,
+        joined.n_contacts,
+        joined.n_visits,
+        joined.n_calls,
         {{ trailing['n_visits_3m'] }} as n_visits_3m,
-        n_complaints,
-        n_complaints_due,
-        n_complaints_followed_up,
+        joined.n_complaints,
+        joined.n_complaints_due,
+        joined.n_complaints_followed_up,
         {{ carried_over_months('max', 'last_contact_date_in_month', 'last_contact_date', one_month) }} as last_contact_date,
         {{ carried_over_months('max', 'last_complaint_date_in_month', 'last_complaint_date', one_month) }} as last_complaint_date,
-        n_survey_responses,
+        joined.n_survey_responses,
         {{ carried_over_months('max', 'last_relationship_survey_date_in_month', 'last_relationship_survey_date', one_month) }}
             as last_relationship_survey_date,
         {{ carried_over_months('max', 'last_exit_survey_date_in_month', 'last_exit_survey_date', one_month) }} as last_exit_survey_date,

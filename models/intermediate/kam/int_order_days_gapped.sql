@@ -34,7 +34,7 @@ kept as (
         {%- endfor %}
     from {{ this }}
     where not {{ is_fact_rebuilt('order_date') }}
-        and customer_id in (select customer_id from order_days)
+        and customer_id in (select order_days.customer_id from order_days)
     group by customer_id
 ),
 {%- endif %}

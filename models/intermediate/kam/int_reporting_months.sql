@@ -17,7 +17,11 @@ staged_{{ entity }} as (
     -- ran as a correlated join (17 s)
     select {{ event_date }} as event_date
     from {{ ref('landed_raw__' ~ entity) }} as landed
-    left join (select source_file, source_row from quarantined where entity = '{{ entity }}') as quarantined
+    -- a subquery: it sits in a loop over the entities, one per entity as a CTE would be
+    left join (  -- noqa: ST05
+        select source_file, source_row from quarantined
+        where entity = '{{ entity }}'
+    ) as quarantined
         on landed._source_file = quarantined.source_file
         and landed._source_row = quarantined.source_row
     where quarantined.source_row is null
@@ -58,7 +62,8 @@ month_numbers as (
 final as (
     select
         cast({{ dbt.dateadd('month', 'month_numbers.generated_number - 1', 'bounds.first_month_start') }} as date) as month_start,
-        cast({{ dbt.last_day(dbt.dateadd('month', 'month_numbers.generated_number - 1', 'bounds.first_month_start'), 'month') }} as date) as month_end
+        cast({{ dbt.last_day(dbt.dateadd('month', 'month_numbers.generated_number - 1', 'bounds.first_month_start'), 'month') }}
+            as date) as month_end
     from month_numbers
     cross join bounds
     where {{ dbt.dateadd('month', 'month_numbers.generated_number - 1', 'bounds.first_month_start') }} <= bounds.last_month_end

@@ -31,6 +31,10 @@ styles as (
     select * from {{ ref('personality_styles') }}
 ),
 
+tier_policy as (
+    select * from {{ ref('tier_policy') }}
+),
+
 final as (
     select
         customers.customer_id,
@@ -50,12 +54,11 @@ final as (
         tiers.tier,
         coalesce(tiers.is_key_account, false) as is_key_account,
         churn.status as churn_status,
-        -- relationship by what the account seeks (methodology section 4): strategic partners at
-        -- the top of the list and reference accounts, value-added key accounts, transactional rest
+        -- relationship by what the account seeks (methodology section 4): the tier's (policy:
+        -- seed tier_policy), and strategic for reference accounts, whose choice others follow
         case
-            when customers.is_reference_account or tiers.tier_rank <= 3 then 'strategic'
-            when tiers.is_key_account then 'value_added'
-            else 'transactional'
+            when customers.is_reference_account then 'strategic'
+            else coalesce(tier_policy.relationship_type, 'transactional')
         end as relationship_type,
         decision_makers.personality_style as decision_maker_style,
         styles.style_name_zh as decision_maker_style_zh,
@@ -63,6 +66,7 @@ final as (
     from customers
     left join value on customers.customer_id = value.customer_id
     left join tiers on customers.customer_id = tiers.customer_id
+    left join tier_policy on tiers.tier = tier_policy.tier
     left join churn on customers.customer_id = churn.customer_id
     left join decision_makers on customers.customer_id = decision_makers.customer_id
     left join styles on decision_makers.personality_style = styles.personality_style

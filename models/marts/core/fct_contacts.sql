@@ -22,9 +22,9 @@ followed_up_complaints as (
     select distinct complaints.contact_id
     from contacts as complaints
     inner join contacts as later
-        on later.customer_id = complaints.customer_id
-        and (later.contacted_at > complaints.contacted_at
-            or (later.contacted_at = complaints.contacted_at and later.contact_id > complaints.contact_id))
+        on complaints.customer_id = later.customer_id
+        and (complaints.contacted_at < later.contacted_at
+            or (complaints.contacted_at = later.contacted_at and complaints.contact_id < later.contact_id))
         and later.contact_date <= {{ dbt.dateadd('day', var('complaint_follow_up_days'), 'complaints.contact_date') }}
     where complaints.topic = 'complaint'
 ),
@@ -32,25 +32,25 @@ followed_up_complaints as (
 final as (
     select
         contacts.contact_id,
-        customer_id,
-        contacted_at,
-        contact_date,
+        contacts.customer_id,
+        contacts.contacted_at,
+        contacts.contact_date,
         cast({{ dbt.last_day('contact_date', 'month') }} as date) as contact_month_end,
-        channel,
-        channel = 'visit' as is_visit,
-        channel = 'call' as is_call,
-        account_manager,
-        contact_person,
-        contact_role,
-        personality_style,
-        topic,
-        topic = 'complaint' as is_complaint,
+        contacts.channel,
+        contacts.channel = 'visit' as is_visit,
+        contacts.channel = 'call' as is_call,
+        contacts.account_manager,
+        contacts.contact_person,
+        contacts.contact_role,
+        contacts.personality_style,
+        contacts.topic,
+        contacts.topic = 'complaint' as is_complaint,
         -- the methodology: within one week of a complaint, ask whether the resolution satisfied
-        case when topic = 'complaint' then
+        case when contacts.topic = 'complaint' then
             cast({{ dbt.dateadd('day', var('complaint_follow_up_days'), 'contact_date') }} as date)
         end as follow_up_due_date,
-        case when topic = 'complaint' then followed_up_complaints.contact_id is not null end as is_followed_up_in_time,
-        outcome
+        case when contacts.topic = 'complaint' then followed_up_complaints.contact_id is not null end as is_followed_up_in_time,
+        contacts.outcome
     from contacts
     left join followed_up_complaints on contacts.contact_id = followed_up_complaints.contact_id
 )

@@ -1,5 +1,7 @@
 -- Do managers visit and call as often as each tier requires? Per manager and tier, over the
--- accounts still live that month (not churned, not prospects).
+-- accounts live that month. The coverage rate is the share of the accounts owed contact (their
+-- tier owes a visit or a call) that got what their tier requires: a ratio of the two counts
+-- stored here, so a manager's rate over all tiers is sum(met) / sum(owed).
 with tiers as (
     select * from {{ ref('customer_tier_monthly') }}
     where {{ is_month_rebuilt('month_end') }}
@@ -16,15 +18,13 @@ customer_months as (
 live_accounts as (
     select
         tiers.*,
-        customer_months.n_complaints,
-        customer_months.n_complaints_due,
-        customer_months.n_complaints_followed_up
+        customer_months.n_complaints
     from tiers
     inner join churn
         on tiers.customer_id = churn.customer_id and tiers.month_end = churn.month_end
     inner join customer_months
         on tiers.customer_id = customer_months.customer_id and tiers.month_end = customer_months.month_end
-    where churn.status not in ('churned', 'prospect')
+    where churn.is_live
 ),
 
 final as (
@@ -41,8 +41,11 @@ final as (
         cast(sum(visits_delivered_3m) as bigint) as visits_delivered_3m,
         cast(sum(calls_owed_per_month) as bigint) as calls_owed_per_month,
         cast(sum(calls_delivered) as bigint) as calls_delivered,
-        cast(sum(case when is_coverage_met then 1 else 0 end) as bigint) as n_accounts_coverage_met,
-        cast(sum(case when is_coverage_met then 1 else 0 end) as double) / count(*) as coverage_rate,
+        cast(sum(case when is_owed_contact then 1 else 0 end) as bigint) as n_accounts_owed_contact,
+        cast(sum(case when is_owed_contact and is_coverage_met then 1 else 0 end) as bigint)
+            as n_accounts_coverage_met,
+        cast(sum(case when is_owed_contact and is_coverage_met then 1 else 0 end) as double)
+            / nullif(sum(case when is_owed_contact then 1 else 0 end), 0) as coverage_rate,
         cast(sum(n_complaints) as bigint) as n_complaints,
         cast(sum(n_complaints_due) as bigint) as n_complaints_due,
         cast(sum(n_complaints_followed_up) as bigint) as n_complaints_followed_up_in_time

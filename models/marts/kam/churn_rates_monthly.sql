@@ -60,8 +60,7 @@ accounts as (
     select
         churn.customer_id,
         churn.month_end,
-        -- the base: accounts live at the end of the previous month
-        coalesce(churn.previous_status in ('new', 'active', 'at_risk', 'reactivated'), false) as is_in_base,
+        churn.was_live_at_month_start as is_in_base,
         churn.is_churn_event,
         churn.churn_reason_code,
         value.revenue_12m,

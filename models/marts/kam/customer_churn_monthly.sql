@@ -3,6 +3,9 @@
 -- Incremental: the months rebuilt continue from this table's row for the month before them
 -- (its status, its last order's usual gap and trailing values), so no earlier month is read.
 {%- set one_month = one_month_rebuilt() %}
+{#- a live account: one that has ordered and is not churned (the one list of live statuses;
+    everything else reads is_live or was_live_at_month_start) #}
+{%- set live_statuses = "('new', 'active', 'at_risk', 'reactivated')" %}
 with customer_months as (
     select * from {{ ref('int_customer_months_summed') }}
     where {{ is_month_rebuilt('month_end') }}
@@ -125,8 +128,12 @@ final as (
         statused.customer_id,
         statused.month_end,
         statused.status,
-        {{ carried(over_months('lag', 'statused.status', '(partition by statused.customer_id order by statused.month_end)',
-            one_month), 'status', 'last') }} as previous_status,
+        statused.status in {{ live_statuses }} as is_live,
+        {%- set previous_status = carried(over_months('lag', 'statused.status',
+            '(partition by statused.customer_id order by statused.month_end)', one_month), 'status', 'last') %}
+        {{ previous_status }} as previous_status,
+        -- the account base of churn rates: live at the end of the month before
+        coalesce({{ previous_status }} in {{ live_statuses }}, false) as was_live_at_month_start,
         statused.status = 'churned' and coalesce(statused.prior_gap_status, '') <> 'churned'
             as is_churn_event,
         statused.first_order_date,
@@ -140,8 +147,8 @@ final as (
         case when statused.status = 'churned' then
             coalesce(
                 case when statused.has_exit_survey_since_last_order then statused.last_exit_reason_code end,
-                case when statused.last_complaint_date >=
-                    {{ dbt.dateadd('day', -90, 'statused.last_order_date') }} then 'complaint' end,
+                case when statused.last_complaint_date
+                    >= {{ dbt.dateadd('day', -90, 'statused.last_order_date') }} then 'complaint' end,
                 'unknown')
         end as churn_reason_code,
         statused.revenue_12m_at_last_order,

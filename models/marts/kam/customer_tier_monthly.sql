@@ -78,20 +78,20 @@ assessed as (
         spend_tiers.*,
         case
             -- reference accounts are key accounts for their influence, even when small
-            when is_reference_account and spend_tier_group = 'commercial'
+            when spend_tiers.is_reference_account and spend_tiers.spend_tier_group = 'commercial'
                 then policy_edges.lowest_key_account_rank
-            when is_reference_account then spend_tier_rank
+            when spend_tiers.is_reference_account then spend_tiers.spend_tier_rank
             -- profit, not revenue: a big buyer that brings no profit is not a key account
-            when spend_tier_group = 'key_account' and value_band = 'C' then policy_edges.top_commercial_rank
+            when spend_tiers.spend_tier_group = 'key_account' and spend_tiers.value_band = 'C' then policy_edges.top_commercial_rank
             -- a one-off big order is not a key account
-            when spend_tier_group = 'key_account' and n_orders_12m < {{ var('key_account_min_orders_12m') }}
+            when spend_tiers.spend_tier_group = 'key_account' and spend_tiers.n_orders_12m < {{ var('key_account_min_orders_12m') }}
                 then policy_edges.top_commercial_rank
-            else spend_tier_rank
+            else spend_tiers.spend_tier_rank
         end as assessed_tier_rank,
         case
-            when is_reference_account then 'reference_account'
-            when spend_tier_group = 'key_account' and value_band = 'C' then 'no_profit'
-            when spend_tier_group = 'key_account' and n_orders_12m < {{ var('key_account_min_orders_12m') }}
+            when spend_tiers.is_reference_account then 'reference_account'
+            when spend_tiers.spend_tier_group = 'key_account' and spend_tiers.value_band = 'C' then 'no_profit'
+            when spend_tiers.spend_tier_group = 'key_account' and spend_tiers.n_orders_12m < {{ var('key_account_min_orders_12m') }}
                 then 'one_off_buyer'
             else 'spend_level'
         end as assessed_reason,
@@ -104,11 +104,11 @@ assessed as (
 list_assessments as (
     -- the list months' assessments only: the join below builds its table from these rows
     select customer_id, month_end, assessed_tier_rank from assessed
-    where month_end = list_month_end
+    where assessed.month_end = assessed.list_month_end
     {%- if is_incremental() %}
     union all
     select customer_id, month_end, tier_rank from {{ this }}
-    where month_end in (select list_month_end from list_months)
+    where month_end in (select list_months.list_month_end from list_months)
         and month_end >= {{ first_month_rebuilt(lookback_months=11) }}
         and month_end < {{ first_month_rebuilt() }}
     {%- endif %}
@@ -172,7 +172,8 @@ final as (
         tier_policy.tier_group = 'key_account' as is_key_account,
         tiered.tier_reason,
         {{ carried(over_months('lag', 'tier_policy.tier', 'customer_months', one_month), 'tier', 'last') }} as previous_tier,
-        {%- set previous_tier_rank = carried(over_months('lag', 'tier_policy.tier_rank', 'customer_months', one_month), 'tier_rank', 'last') %}
+        {%- set previous_tier_rank = carried(
+            over_months('lag', 'tier_policy.tier_rank', 'customer_months', one_month), 'tier_rank', 'last') %}
         case
             when {{ previous_tier_rank }} is null then 'new'
             when tier_policy.tier_rank < {{ previous_tier_rank }} then 'up'
@@ -190,6 +191,8 @@ final as (
         tiered.n_visits_3m as visits_delivered_3m,
         tier_policy.calls_per_month as calls_owed_per_month,
         tiered.n_calls as calls_delivered,
+        -- coverage counts the accounts whose tier owes a visit or a call
+        tier_policy.visits_per_quarter > 0 or tier_policy.calls_per_month > 0 as is_owed_contact,
         tiered.n_visits_3m >= tier_policy.visits_per_quarter
             and tiered.n_calls >= tier_policy.calls_per_month as is_coverage_met,
         tiered.last_contact_date,

@@ -80,27 +80,28 @@ ranked as {{ not_materialized() }} (
     window
         month_all as (partition by month_end, is_valued),
         profit_order as (
-            partition by month_end, is_valued order by gross_profit_12m desc, customer_id
+            partition by month_end, is_valued order by gross_profit_12m desc, customer_id asc
             rows between unbounded preceding and current row
         )
 ),
 
 banded as {{ not_materialized() }} (
     select
-        *,
+        measured.*,
+        ranked.*,
         -- the Pareto curve over positive profit: monotonic, ends at 1
-        case when is_valued then
-            cast(running_positive_gross_profit as double) / nullif(total_positive_gross_profit, 0)
+        case when measured.is_valued then
+            cast(ranked.running_positive_gross_profit as double) / nullif(ranked.total_positive_gross_profit, 0)
         end as cumulative_profit_share,
-        case when is_valued then cast(profit_rank as double) / n_customers_in_month end
+        case when measured.is_valued then cast(ranked.profit_rank as double) / ranked.n_customers_in_month end
             as cumulative_customer_share,
         case
-            when not is_valued then null
+            when not measured.is_valued then null
             -- the methodology's 20/60/20: the bottom band costs more than it brings
-            when gross_profit_12m < {{ var('cost_to_serve_12m') }} then 'C'
+            when measured.gross_profit_12m < {{ var('cost_to_serve_12m') }} then 'C'
             -- the top accounts that together make 80% of profit (the one crossing 80% included)
-            when cast(running_positive_gross_profit - positive_gross_profit_12m as double)
-                < {{ var('value_band_a_share') }} * total_positive_gross_profit then 'A'
+            when cast(ranked.running_positive_gross_profit - measured.positive_gross_profit_12m as double)
+                < {{ var('value_band_a_share') }} * ranked.total_positive_gross_profit then 'A'
             else 'B'
         end as value_band,
         cast(ceil((ranked.f_score + ranked.m_score) / 2.0) as integer) as fm_score
