@@ -11,7 +11,9 @@ ones are reported and kept in the results and Data Docs (expectations/gx/uncommi
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import re
@@ -75,6 +77,19 @@ class ValidationFailed(Exception):
 
 def suite_names() -> list[str]:
     return sorted(p.stem for p in SUITE_DIR.glob("*.json"))
+
+
+@contextlib.contextmanager
+def _one_gate_at_a_time():
+    """The GX project is one folder for every warehouse: a gate clears its results, writes new
+    ones and renders Data Docs from them, so two gates at once (builds of two warehouses, or two
+    test workers) would delete each other's results. The second waits (at test scale a gate
+    takes 2 s)."""
+    lock = GX_ROOT / "gx" / "uncommitted" / ".gate.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
 
 
 def _context():
@@ -230,6 +245,11 @@ def validate(warehouse: Path, months: list[dt.date] | None = None, quiet: bool =
     months: validate only these month_end batches of month-batched suites (an incremental
     build validates its new months); summary suites always see the whole table.
     """
+    with _one_gate_at_a_time():
+        return _validate(warehouse, months, quiet)
+
+
+def _validate(warehouse: Path, months: list[dt.date] | None, quiet: bool) -> list[Finding]:
     con = connect(warehouse)
     shutil.rmtree(RESULTS_DIR, ignore_errors=True)  # Data Docs show the latest run only
     context = _context()
@@ -284,4 +304,5 @@ def validate(warehouse: Path, months: list[dt.date] | None = None, quiet: bool =
 
 
 def build_docs() -> None:
-    _context().build_data_docs()
+    with _one_gate_at_a_time():
+        _context().build_data_docs()
