@@ -148,7 +148,7 @@ final as (
             coalesce(
                 case when statused.has_exit_survey_since_last_order then statused.last_exit_reason_code end,
                 case when statused.last_complaint_date
-                    >= {{ dbt.dateadd('day', -90, 'statused.last_order_date') }} then 'complaint' end,
+                    >= {{ dbt.dateadd('day', -var('churn_complaint_window_days'), 'statused.last_order_date') }} then 'complaint' end,
                 'unknown')
         end as churn_reason_code,
         statused.revenue_12m_at_last_order,
