@@ -43,10 +43,13 @@ def loads(tmp_path_factory):
     month, _ = demo_data.append_month(raw, root / "truth", progress=False)
     modes = {"append": _build(raw, incremental, validate=True)}
     info = query(incremental, "select n_months_rebuilt, first_month_rebuilt from kam_build_info")[0]
+    run_results = warehouse.dbt_target_path(incremental) / "run_results.json"
+    unit_tests = [r for r in json.loads(run_results.read_text())["results"]
+                  if r["unique_id"].startswith("unit_test.")]
     modes["full"] = _build(raw, root / "full" / "kam.duckdb", full=True)
     return {"root": root, "raw": raw, "month": month, "before": before, "after": _digests(raw),
             "incremental": incremental, "full": root / "full" / "kam.duckdb", "modes": modes,
-            "info": info}
+            "info": info, "unit_tests": unit_tests}
 
 
 def test_appending_a_month_writes_new_files_only(loads):
@@ -61,6 +64,10 @@ def test_appending_a_month_writes_new_files_only(loads):
 
 def test_a_new_month_rebuilds_that_month_only(loads):
     assert loads["modes"] == {"append": "incremental", "full": "full"}
+    # and the incremental build ran the unit tests of the marts' incremental branches
+    assert {(r["unique_id"].rsplit(".", 1)[-1], r["status"]) for r in loads["unit_tests"]} >= {
+        ("churn_continues_from_the_stored_month", "pass"),
+        ("tier_change_continues_from_the_stored_month", "pass")}
     assert loads["info"] == (1, NEW_MONTH_END)
     assert query(loads["incremental"], "select max(month_end) from customer_value_monthly")[0][0] == NEW_MONTH_END
 

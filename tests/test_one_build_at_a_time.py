@@ -60,21 +60,33 @@ def test_two_builds_started_together_run_one_after_the_other(demo_raw, demo_ware
     assert {t: d for t, d in table_differences(demo_warehouse, target).items() if d != (0, 0)} == {}
 
 
-def test_a_build_killed_during_dbt_leaves_the_published_warehouse_and_the_next_build_works(
-        demo_raw, demo_warehouse, tmp_path):
-    published = tmp_path / "kam.duckdb"
-    shutil.copy(demo_warehouse, published)
-    before = _digest(published)
-    builder = _kam_build(demo_raw, published, FULL="1")
-    work = warehouse.working_path(published)
+def _stop_during_dbt(builder: subprocess.Popen, work: Path, signal_number: int) -> None:
+    """Send the build and its dbt a signal once dbt writes the working copy."""
     deadline = time.monotonic() + 120
-    # dbt is writing: the working copy exists and holds more than an empty database
     while builder.poll() is None and time.monotonic() < deadline and \
             not (work.exists() and work.stat().st_size > 1_000_000):
         time.sleep(0.05)
     assert builder.poll() is None, builder.stderr.read()
-    os.killpg(builder.pid, signal.SIGKILL)  # the build and its dbt
-    builder.wait(timeout=30)
+    os.killpg(builder.pid, signal_number)  # the build and its dbt, as Ctrl-C or kill -9 -PGID
+
+
+def test_a_build_interrupted_or_killed_during_dbt_leaves_the_published_warehouse(
+        demo_raw, demo_warehouse, tmp_path):
+    published = tmp_path / "kam.duckdb"
+    shutil.copy(demo_warehouse, published)
+    before = _digest(published)
+    work = warehouse.working_path(published)
+
+    interrupted = _kam_build(demo_raw, published, FULL="1")
+    _stop_during_dbt(interrupted, work, signal.SIGINT)
+    err = interrupted.communicate(timeout=60)[1]
+    assert interrupted.returncode == 130
+    assert f"build failed: the published warehouse {published} is unchanged" in err
+    assert err.rstrip().endswith("interrupted") and "Traceback" not in err
+
+    killed = _kam_build(demo_raw, published, FULL="1")
+    _stop_during_dbt(killed, work, signal.SIGKILL)
+    killed.wait(timeout=30)
     assert _digest(published) == before
     assert query(published, "select count(*) > 0 from customer_value_monthly") == [(True,)]
     # the killed build's lock went with it, and its half-written working copy is not used

@@ -85,6 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     except warehouse.BuildLocked as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except KeyboardInterrupt:  # a build says what it left as it stops (build.build)
+        print("interrupted", file=sys.stderr)
+        return 130
     except (contract.ContractError, build.BuildError, validation.ValidationFailed,
             report.ReportError, warehouse.WarehouseBusy, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
