@@ -82,7 +82,8 @@ def test_a_build_interrupted_or_killed_during_dbt_leaves_the_published_warehouse
     err = interrupted.communicate(timeout=60)[1]
     assert interrupted.returncode == 130
     assert f"build failed: the published warehouse {published} is unchanged" in err
-    assert err.rstrip().endswith("interrupted") and "Traceback" not in err
+    # (dbt's multiprocessing resource tracker may still warn of leaked semaphores as it stops)
+    assert "\ninterrupted\n" in err and "Traceback" not in err
 
     killed = _kam_build(demo_raw, published, FULL="1")
     _stop_during_dbt(killed, work, signal.SIGKILL)
