@@ -21,19 +21,6 @@
 {%- endmacro %}
 
 
-{% macro one_month_rebuilt() -%}
-    {#- whether this incremental build recomputes exactly one month (a new month's load): a
-        window over each customer's months rebuilt then holds one row, and over_months gives
-        that row's value without the window, which would still sort every row (2-3 s a model
-        at 1M customers) -#}
-    {%- if not (is_incremental() and execute) -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set months = months_rebuilt() -%}
-    {{ return(months | length == 1 and months[0] is not none) }}
-{%- endmacro %}
-
-
 {% macro months_rebuilt() -%}
     {#- the month ends this build computes, as dates in month order: every reporting month in a
         full build, the months rebuilt in an incremental one; [none] when no month is (a null
@@ -93,16 +80,10 @@
 {%- endmacro %}
 
 
-{% macro over_months(function, expression, window, one_month) -%}
-    {#- function(expression) over window, a window over each customer's months in order. When
-        one_month (one_month_rebuilt(): one row per customer), what it gives on that one row,
-        without the window: a running sum, min, max or last non-null value is the value itself,
-        a lag is null. -#}
-    {%- if one_month and function in ('sum', 'min', 'max', 'last_value') -%}
-        {{ expression }}
-    {%- elif one_month and function == 'lag' -%}
-        null
-    {%- elif function == 'last_value' -%}
+{% macro over_months(function, expression, window) -%}
+    {#- function(expression) over window, a window over each customer's months in order; the
+        last non-null value for last_value -#}
+    {%- if function == 'last_value' -%}
         last_value({{ expression }} ignore nulls) over {{ window }}
     {%- else -%}
         {{ function }}({{ expression }}) over {{ window }}
@@ -110,10 +91,10 @@
 {%- endmacro %}
 
 
-{% macro carried_over_months(how, expression, column, one_month, window='to_date') -%}
+{% macro carried_over_months(how, expression, column, window='to_date') -%}
     {#- carried() of the running how (sum, min, max or last: the latest non-null value) of
         expression over each customer's months in window, through over_months -#}
-    {{ carried(over_months('last_value' if how == 'last' else how, expression, window, one_month), column, how) }}
+    {{ carried(over_months('last_value' if how == 'last' else how, expression, window), column, how) }}
 {%- endmacro %}
 
 

@@ -47,12 +47,11 @@ customers as (
     ['n_visits_3m', 'n_visits', 3, 'bigint'],
 ] %}
 {%- set trailing_months = trailing_sums | map(attribute=2) | unique | list %}
-{%- set one_month = one_month_rebuilt() %}
 {#- each trailing sum as the final select writes it: a window over the months (full build), or
     the month before's sum carried on by the changes (incremental) -#}
 {%- set trailing = {} %}
 {%- for name, value, months, type in trailing_sums %}
-    {%- set sum = carried_over_months('sum', 'change_in_' ~ name, name, one_month) if is_incremental()
+    {%- set sum = carried_over_months('sum', 'change_in_' ~ name, name) if is_incremental()
         else 'sum(' ~ value ~ ') over trailing_' ~ months %}
     {%- do trailing.update({name: money(sum) if type == 'money' else 'cast(' ~ sum ~ ' as bigint)'}) %}
 {%- endfor %}
@@ -139,7 +138,7 @@ changes as (
     select
         joined.*
         {%- for name, value, months, type in trailing_sums %}
-        {%- set leaving = over_months('lag', ('joined.' ~ value if value != '1' else '1') ~ ', ' ~ months, 'customer_order', one_month) %}
+        {%- set leaving = over_months('lag', ('joined.' ~ value if value != '1' else '1') ~ ', ' ~ months, 'customer_order') %}
         {%- set stored = ('case when leaving_' ~ months ~ '.customer_id is not null then 1 end') if value == '1'
             else 'leaving_' ~ months ~ '.' ~ value %},
         {{ 'joined.' ~ value if value != '1' else '1' }} - coalesce({{ leaving }}, {{ stored }}, 0) as change_in_{{ name }}
@@ -180,13 +179,13 @@ final as (
         {%- for column in ['n_months_12m', 'n_orders_12m', 'revenue_12m', 'gross_profit_12m'] %}
         {{ trailing[column] }} as {{ column }},
         {%- endfor %}
-        cast({{ carried_over_months('sum', 'n_orders', 'lifetime_orders', one_month) }} as bigint) as lifetime_orders,
-        {{ money(carried_over_months('sum', 'revenue', 'lifetime_revenue', one_month)) }} as lifetime_revenue,
-        {{ money(carried_over_months('sum', 'gross_profit', 'lifetime_gross_profit', one_month)) }} as lifetime_gross_profit,
-        {{ carried_over_months('min', 'first_order_date_in_month', 'first_order_date', one_month) }} as first_order_date,
-        {{ carried_over_months('max', 'last_order_date_in_month', 'last_order_date', one_month) }} as last_order_date,
-        {{ money(carried_over_months('sum', 'receivable_change', 'open_receivables', one_month)) }} as open_receivables,
-        {{ money(carried_over_months('sum', 'overdue_change', 'overdue_receivables', one_month)) }} as overdue_receivables,
+        cast({{ carried_over_months('sum', 'n_orders', 'lifetime_orders') }} as bigint) as lifetime_orders,
+        {{ money(carried_over_months('sum', 'revenue', 'lifetime_revenue')) }} as lifetime_revenue,
+        {{ money(carried_over_months('sum', 'gross_profit', 'lifetime_gross_profit')) }} as lifetime_gross_profit,
+        {{ carried_over_months('min', 'first_order_date_in_month', 'first_order_date') }} as first_order_date,
+        {{ carried_over_months('max', 'last_order_date_in_month', 'last_order_date') }} as last_order_date,
+        {{ money(carried_over_months('sum', 'receivable_change', 'open_receivables')) }} as open_receivables,
+        {{ money(carried_over_months('sum', 'overdue_change', 'overdue_receivables')) }} as overdue_receivables,
         joined.n_invoices_due,
         joined.n_invoices_paid_on_time,
         {{ trailing['n_invoices_due_12m'] }} as n_invoices_due_12m,
@@ -198,13 +197,13 @@ final as (
         joined.n_complaints,
         joined.n_complaints_due,
         joined.n_complaints_followed_up,
-        {{ carried_over_months('max', 'last_contact_date_in_month', 'last_contact_date', one_month) }} as last_contact_date,
-        {{ carried_over_months('max', 'last_complaint_date_in_month', 'last_complaint_date', one_month) }} as last_complaint_date,
+        {{ carried_over_months('max', 'last_contact_date_in_month', 'last_contact_date') }} as last_contact_date,
+        {{ carried_over_months('max', 'last_complaint_date_in_month', 'last_complaint_date') }} as last_complaint_date,
         joined.n_survey_responses,
-        {{ carried_over_months('max', 'last_relationship_survey_date_in_month', 'last_relationship_survey_date', one_month) }}
+        {{ carried_over_months('max', 'last_relationship_survey_date_in_month', 'last_relationship_survey_date') }}
             as last_relationship_survey_date,
-        {{ carried_over_months('max', 'last_exit_survey_date_in_month', 'last_exit_survey_date', one_month) }} as last_exit_survey_date,
-        {{ carried_over_months('last', 'last_exit_reason_code_in_month', 'last_exit_reason_code', one_month) }}
+        {{ carried_over_months('max', 'last_exit_survey_date_in_month', 'last_exit_survey_date') }} as last_exit_survey_date,
+        {{ carried_over_months('last', 'last_exit_reason_code_in_month', 'last_exit_reason_code') }}
             as last_exit_reason_code
     {%- if is_incremental() %}
     from changes as joined

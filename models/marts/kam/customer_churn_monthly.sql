@@ -2,7 +2,6 @@
 -- against each account's own buying rhythm, confirmed by exit surveys).
 -- Incremental: the months rebuilt continue from this table's row for the month before them
 -- (its status, its last order's usual gap and trailing values), so no earlier month is read.
-{%- set one_month = one_month_rebuilt() %}
 {#- a live account: one that has ordered and is not churned (the one list of live statuses;
     everything else reads is_live or was_live_at_month_start) #}
 {%- set live_statuses = "('new', 'active', 'at_risk', 'reactivated')" %}
@@ -108,7 +107,7 @@ assessed as (
 statused as (
     select
         *,
-        {%- set prior_gap_status = carried(over_months('lag', 'gap_status', 'customer_months', one_month), 'gap_status', 'last') %}
+        {%- set prior_gap_status = carried(over_months('lag', 'gap_status', 'customer_months'), 'gap_status', 'last') %}
         case
             when gap_status = 'active' and n_orders > 0 and {{ prior_gap_status }} = 'churned' then 'reactivated'
             else gap_status
@@ -117,7 +116,7 @@ statused as (
         -- the trailing 12 months at the last order's month (the last month with orders)
         {%- for column in ['revenue_12m', 'gross_profit_12m'] %}
         {{ carried_over_months('last', 'case when n_orders > 0 then ' ~ column ~ ' end', column ~ '_at_last_order',
-            one_month, 'customer_months') }} as {{ column }}_at_last_order{{ ',' if not loop.last }}
+            'customer_months') }} as {{ column }}_at_last_order{{ ',' if not loop.last }}
         {%- endfor %}
     from assessed
     window customer_months as (partition by customer_id order by month_end)
@@ -130,7 +129,7 @@ final as (
         statused.status,
         statused.status in {{ live_statuses }} as is_live,
         {%- set previous_status = carried(over_months('lag', 'statused.status',
-            '(partition by statused.customer_id order by statused.month_end)', one_month), 'status', 'last') %}
+            '(partition by statused.customer_id order by statused.month_end)'), 'status', 'last') %}
         {{ previous_status }} as previous_status,
         -- the account base of churn rates: live at the end of the month before
         coalesce({{ previous_status }} in {{ live_statuses }}, false) as was_live_at_month_start,

@@ -2,7 +2,6 @@
 -- A tier looks back to the previous month and to its year's key-account list month: an
 -- incremental build reads those months' tiers as stored (at its list month an account's tier is
 -- its assessment) instead of assessing them again.
-{%- set one_month = one_month_rebuilt() %}
 with customer_months as (
     select * from {{ ref('int_customer_months_summed') }}
     where {{ is_month_rebuilt('month_end') }}
@@ -171,9 +170,9 @@ final as (
         tier_policy.tier_group,
         tier_policy.tier_group = 'key_account' as is_key_account,
         tiered.tier_reason,
-        {{ carried(over_months('lag', 'tier_policy.tier', 'customer_months', one_month), 'tier', 'last') }} as previous_tier,
+        {{ carried(over_months('lag', 'tier_policy.tier', 'customer_months'), 'tier', 'last') }} as previous_tier,
         {%- set previous_tier_rank = carried(
-            over_months('lag', 'tier_policy.tier_rank', 'customer_months', one_month), 'tier_rank', 'last') %}
+            over_months('lag', 'tier_policy.tier_rank', 'customer_months'), 'tier_rank', 'last') %}
         case
             when {{ previous_tier_rank }} is null then 'new'
             when tier_policy.tier_rank < {{ previous_tier_rank }} then 'up'

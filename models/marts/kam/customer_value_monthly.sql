@@ -1,7 +1,6 @@
 -- Which accounts are worth most, month by month: trailing value, RFM, the Pareto curve of
 -- gross profit and the value band, payment behaviour and lifecycle stage. Every row ranks
--- accounts within its own month, so the model runs month_by_month: at 1M customers a full
--- build took 101 s as one query, 81 s month by month (no sort of all rows into month order).
+-- accounts within its own month (windows partitioned by month_end).
 with customer_months as {{ not_materialized() }} (
     select * from {{ ref('int_customer_months_summed') }}
     where {{ is_month_rebuilt('month_end') }}
@@ -110,7 +109,7 @@ banded as {{ not_materialized() }} (
         on measured.customer_id = ranked.ranked_customer_id and measured.month_end = ranked.ranked_month_end
 ),
 
-final as {{ not_materialized() }} (
+final as (
     select
         banded.customer_id,
         banded.month_end,
@@ -165,4 +164,5 @@ final as {{ not_materialized() }} (
         on banded.customer_id = predictions.customer_id and banded.month_end = predictions.month_end
 )
 
-{{ month_by_month('final') }}
+select * from final
+{{ in_month_order() }}
