@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +45,11 @@ def query(warehouse: Path, sql: str):
 def frame(warehouse: Path, sql: str):
     """Rows as a pandas dataframe."""
     return _read(warehouse, sql, "df")
+
+
+def file_digest(path: Path) -> str:
+    """A file's SHA-256: a published warehouse left as it was has the same."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # one landed table per raw entity; each row says which dbt run landed it (_landed_by)
@@ -114,3 +120,8 @@ def handmade_warehouse(tmp_path_factory):
                    raw / "orders" / "c.parquet")
     # mostly bad rows by design: far over the quarantine ceiling the gate enforces
     return build_warehouse(raw, root / "kam.duckdb", validate=False)
+
+
+def differing_tables(left, right) -> dict[str, tuple[int, int]]:
+    """table_differences, the tables that differ only."""
+    return {t: d for t, d in table_differences(left, right).items() if d != (0, 0)}

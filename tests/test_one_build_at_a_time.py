@@ -3,7 +3,6 @@ a second build waits or stops, a killed build, a full disk, a working copy held 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import signal
@@ -14,14 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import build_warehouse, query, table_differences
+from conftest import build_warehouse, differing_tables, file_digest, query
 from kam import build, warehouse
 
 KAM = str(Path(sys.executable).with_name("kam"))
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _kam_build(raw: Path, target: Path, *args: str, **env: str) -> subprocess.Popen:
@@ -57,7 +52,7 @@ def test_two_builds_started_together_run_one_after_the_other(demo_raw, demo_ware
     assert "(incremental build)" in waited[0] and "months rebuilt: none" in waited[0]
     assert "Traceback" not in "".join(errs)
     # and what is published equals one complete build of the same raw data, row for row
-    assert {t: d for t, d in table_differences(demo_warehouse, target).items() if d != (0, 0)} == {}
+    assert differing_tables(demo_warehouse, target) == {}
 
 
 def _stop_during_dbt(builder: subprocess.Popen, work: Path, signal_number: int) -> None:
@@ -74,7 +69,7 @@ def test_a_build_interrupted_or_killed_during_dbt_leaves_the_published_warehouse
         demo_raw, demo_warehouse, tmp_path):
     published = tmp_path / "kam.duckdb"
     shutil.copy(demo_warehouse, published)
-    before = _digest(published)
+    before = file_digest(published)
     work = warehouse.working_path(published)
 
     interrupted = _kam_build(demo_raw, published, FULL="1")
@@ -88,12 +83,12 @@ def test_a_build_interrupted_or_killed_during_dbt_leaves_the_published_warehouse
     killed = _kam_build(demo_raw, published, FULL="1")
     _stop_during_dbt(killed, work, signal.SIGKILL)
     killed.wait(timeout=30)
-    assert _digest(published) == before
+    assert file_digest(published) == before
     assert query(published, "select count(*) > 0 from customer_value_monthly") == [(True,)]
     # the killed build's lock went with it, and its half-written working copy is not used
     assert build.build(demo_raw, published, scale=0, seed=0, dbt_args=[], validate=False,
                        keep_working_copy=False, wait=False) == "incremental"
-    assert {t: d for t, d in table_differences(demo_warehouse, published).items() if d != (0, 0)} == {}
+    assert differing_tables(demo_warehouse, published) == {}
 
 
 @pytest.fixture
@@ -117,10 +112,10 @@ def test_a_disk_filling_up_during_the_build_says_so_and_keeps_the_published_ware
     ballast = small_disk / "ballast"
     room = shutil.disk_usage(small_disk).free - demo_warehouse.stat().st_size // 2
     ballast.write_bytes(b"\0" * max(room, 0))
-    before = _digest(published)
+    before = file_digest(published)
     with pytest.raises(build.BuildError, match="the disk is full: free some space"):
         build.build(demo_raw, published, scale=0, seed=0, dbt_args=[], validate=False, full=True)
-    assert _digest(published) == before
+    assert file_digest(published) == before
     assert query(published, "select count(*) > 0 from customer_value_monthly") == [(True,)]
     assert not warehouse.working_path(published).exists()
 
@@ -136,11 +131,11 @@ def test_a_working_copy_held_open_by_another_program_is_named(demo_raw, demo_war
         shell.stdin.write("select 'opened' as state;\n")
         shell.stdin.flush()
         assert "opened" in [shell.stdout.readline().strip() for _ in range(2)]  # it holds the file
-        before = _digest(published)
+        before = file_digest(published)
         with pytest.raises(warehouse.WarehouseBusy,
                            match=rf"{work} is open in .*duckdb, pid \d+; close it and build again"):
             build_warehouse(demo_raw, published)
-        assert _digest(published) == before
+        assert file_digest(published) == before
     finally:
         shell.kill()
         shell.wait()

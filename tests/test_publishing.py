@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -15,13 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import build_warehouse, query
+from conftest import build_warehouse, file_digest, query
 from kam import build, report, validation, warehouse
 from rawfiles import write_raw
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
@@ -102,32 +97,32 @@ def test_reconciliation_catches_a_broken_join(copy_of):
 
 def test_failed_build_keeps_the_published_warehouse(demo_raw, copy_of):
     published = copy_of()
-    before = _digest(published)
+    before = file_digest(published)
     with pytest.raises(build.BuildError):
         build_warehouse(demo_raw, published, "--vars", "{key_account_list: weekly}")
-    assert _digest(published) == before
+    assert file_digest(published) == before
     assert not warehouse.working_path(published).exists()
 
 
 def test_a_disk_too_full_for_the_working_copy_stops_the_build_before_dbt(demo_raw, copy_of, monkeypatch):
     published = copy_of()
-    before = _digest(published)
+    before = file_digest(published)
     monkeypatch.setattr(warehouse.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 1000, 1000))
     size = f"{published.stat().st_size / 1e6:,.0f} MB"
     with pytest.raises(build.BuildError, match=rf"could not copy the published warehouse .* copying "
                        rf"{re.escape(str(published))} \({size}\) needs more disk: 0 MB free in "):
         build_warehouse(demo_raw, published)
-    assert _digest(published) == before
+    assert file_digest(published) == before
     assert not warehouse.working_path(published).exists()
 
 
 def test_gate_stops_a_build_over_the_quarantine_ceiling(tmp_path, copy_of):
     published = copy_of()
-    before = _digest(published)
+    before = file_digest(published)
     raw = write_raw(tmp_path / "raw")  # most of these rows are bad on purpose
     with pytest.raises(validation.ValidationFailed, match=r"suite raw_entities: .*column=quarantined_share"):
         build_warehouse(raw, published)
-    assert _digest(published) == before
+    assert file_digest(published) == before
     # a failed build leaves no working copy behind (only the build lock and dbt's target folder)
     assert {p.name for p in published.parent.glob(f".{published.name}*")} == {
         warehouse.lock_path(published).name, warehouse.dbt_target_path(published).name}
